@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { WeftError } from '../errors/index.ts';
-import { registerPki } from './pki.ts';
+import { registerCommands } from './commands.ts';
 
 /** Exit code for bad input: the user has to change something and run again. */
 export const EXIT_USAGE = 2;
@@ -20,7 +20,7 @@ export function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       writeOut: (s) => process.stdout.write(s),
     });
-  registerPki(program);
+  for (const register of registerCommands) register(program);
   return program;
 }
 

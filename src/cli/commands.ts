@@ -1,0 +1,10 @@
+/**
+ * Every `weft` subcommand, one file each. Adding a command is one line here.
+ */
+import type { Command } from 'commander';
+import { registerPki } from './pki.ts';
+
+/** Registers each subcommand on `program`, in the order `weft --help` lists them. */
+export const registerCommands: Array<(program: Command) => void> = [
+  registerPki,
+];
