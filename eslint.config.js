@@ -10,7 +10,8 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'], 'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] }, 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -22,12 +23,6 @@ export default tseslint.config(
         }],
       }],
     },
-  },
-  {
-    // Within src/<area>/, sibling and child imports are the area's own business;
-    // nested areas (src/proxy/inbound/…) may reach their parent area's siblings.
-    files: ['src/**/*.ts'],
-    ignores: ['src/cli/**'],
   },
   {
     files: ['src/**/*.ts'],
