@@ -1,0 +1,13 @@
+{
+  # One tiny addon: what Node's net module cannot do. Plain C against the stable
+  # Node-API (NAPI_VERSION 8), so the same build runs on any Node >= 16 and the
+  # headers of any of them will do (see build.ts: no header download).
+  "targets": [
+    {
+      "target_name": "weft_native",
+      "sources": ["src/original_dst.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
