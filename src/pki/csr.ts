@@ -1,0 +1,105 @@
+import { x509, crypto } from './x509-runtime.ts';
+import { PkiError, PkiErrorCode } from './errors.ts';
+import { signingAlgorithm, publicKeyInfoOfSpki, spkiToCryptoKey, type PublicKeyInfo } from './key-spec.ts';
+import { asText, decodePem, looksLikePem, toPem } from './pem.ts';
+import type { San } from './san.ts';
+import type { CryptoKey, CryptoKeyPair } from './web-crypto-types.ts';
+
+/** A parsed PKCS#10 certificate signing request. */
+export interface Csr {
+  readonly der: Uint8Array;
+  readonly pem: string;
+  /** Subject distinguished name (`CN=…`). */
+  readonly subject: string;
+  /** The subject's common name, `''` when none. */
+  readonly commonName: string;
+  /** Requested subject alternative names (from the extensionRequest attribute). */
+  readonly sans: readonly San[];
+  /** The requested public key, ready to pass to `issueCertificate`. */
+  readonly publicKey: CryptoKey;
+  /** Algorithm, curve and size of the requested key. */
+  readonly publicKeyInfo: PublicKeyInfo;
+  /** The requested SubjectPublicKeyInfo (DER). */
+  readonly spki: Uint8Array;
+  /** Signature algorithm as step prints it (`ECDSA-SHA256`). */
+  readonly signatureAlgorithm: string;
+  /** The CSR is signed by the key it requests (proof of possession). */
+  readonly signatureValid: boolean;
+}
+
+/** Makes a CSR for `subject` and `sans`, signed with the key pair's private key. */
+export async function createCsr(opts: {
+  subject: string;
+  keyPair: CryptoKeyPair;
+  sans?: readonly San[];
+}): Promise<{ der: Uint8Array; pem: string }> {
+  const extensions: x509.Extension[] = [];
+  if (opts.sans !== undefined && opts.sans.length > 0) {
+    const names = opts.sans.map((s) => ({ type: s.type === 'uri' ? ('url' as const) : s.type, value: s.value }));
+    extensions.push(new x509.SubjectAlternativeNameExtension(names, opts.subject === ''));
+  }
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: new x509.Name(opts.subject === '' ? [] : [{ CN: [opts.subject] }]),
+    keys: opts.keyPair as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
+    signingAlgorithm: signingAlgorithm(opts.keyPair.privateKey),
+    extensions,
+  }, crypto);
+  const der = new Uint8Array(csr.rawData);
+  return { der, pem: toPem(der, 'CERTIFICATE REQUEST') };
+}
+
+const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
+
+/**
+ * Parses a CSR (PEM or DER) and checks its signature. A bad signature is reported
+ * in `signatureValid`, not thrown: the caller decides (identity refuses, inspect shows).
+ */
+export async function parseCsr(pemOrDer: string | Uint8Array): Promise<Csr> {
+  let der: Uint8Array;
+  if (looksLikePem(pemOrDer)) {
+    const block = decodePem(asText(pemOrDer), 'certificate request').find((b) => CSR_LABELS.includes(b.label));
+    if (block === undefined) throw new PkiError(PkiErrorCode.badPem, 'Give a PEM certificate request: no "CERTIFICATE REQUEST" block found');
+    der = block.der;
+  } else if (typeof pemOrDer !== 'string' && pemOrDer.length > 0) {
+    der = pemOrDer;
+  } else {
+    throw new PkiError(PkiErrorCode.badPem, 'Give a PEM or DER certificate request: the input is empty');
+  }
+  let req: x509.Pkcs10CertificateRequest;
+  try {
+    req = new x509.Pkcs10CertificateRequest(der);
+  } catch (err) {
+    throw new PkiError(PkiErrorCode.badPem, 'Check the certificate request: it is not a valid PKCS#10 CSR', { cause: err });
+  }
+  const spki = new Uint8Array(req.publicKey.rawData);
+  const publicKey = await spkiToCryptoKey(spki);
+  let signatureValid = false;
+  try {
+    signatureValid = await req.verify(crypto);
+  } catch {
+    signatureValid = false;
+  }
+  const sans: San[] = [];
+  // '2.5.29.17' is subjectAltName; the extension factory gives the typed class.
+  const ext = req.getExtension('2.5.29.17') as x509.SubjectAlternativeNameExtension | null;
+  for (const name of ext?.names.items ?? []) {
+    if (name.type === 'dns' || name.type === 'ip' || name.type === 'email') sans.push({ type: name.type, value: name.value });
+    else if (name.type === 'url') sans.push({ type: 'uri', value: name.value });
+  }
+  const alg = req.signatureAlgorithm as { name: string; hash?: { name: string } };
+  const copy = new Uint8Array(der);
+  return Object.freeze({
+    der: copy,
+    pem: toPem(copy, 'CERTIFICATE REQUEST'),
+    subject: req.subject,
+    commonName: req.subjectName.getField('CN')[0] ?? '',
+    sans: Object.freeze(sans),
+    publicKey,
+    publicKeyInfo: publicKeyInfoOfSpki(spki),
+    spki,
+    signatureAlgorithm: alg.name === 'ECDSA'
+      ? `ECDSA-${(alg.hash?.name ?? '').replace('-', '')}`
+      : alg.name === 'RSASSA-PKCS1-v1_5' ? `${(alg.hash?.name ?? '').replace('-', '')}-RSA` : alg.name,
+    signatureValid,
+  });
+}
