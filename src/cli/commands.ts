@@ -3,8 +3,10 @@
  */
 import type { Command } from 'commander';
 import { registerPki } from './pki.ts';
+import { registerProxyInit } from './proxy-init.ts';
 
 /** Registers each subcommand on `program`, in the order `weft --help` lists them. */
 export const registerCommands: Array<(program: Command) => void> = [
   registerPki,
+  registerProxyInit,
 ];
