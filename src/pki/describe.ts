@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { fingerprint, internalsOf, type Certificate } from './certificate.ts';
 import type { Csr } from './csr.ts';
 import { subjectPublicKeyBits } from './key-identifier.ts';
@@ -55,9 +56,20 @@ function sanText(sans: readonly San[]): string {
 }
 
 function keyLines(info: PublicKeyInfo, spki: Uint8Array, indent: string): string[] {
-  const lines = [`${indent}Public Key Algorithm: ${info.algorithm}`, `${indent}    Public-Key: (${info.size} bit)`];
-  lines.push(`${indent}    pub:`, ...hexLines(subjectPublicKeyBits(spki), `${indent}        `, 15));
-  if (info.curve !== undefined) lines.push(`${indent}    Curve: ${info.curve}`);
+  const lines = [`${indent}Public Key Algorithm: ${info.algorithm}`];
+  const jwk = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  const b64 = (v: string | undefined): Uint8Array => new Uint8Array(Buffer.from(v ?? '', 'base64url'));
+  const sub = `${indent}        `;
+  if (info.kty === 'EC') {
+    lines.push(`${indent}    Public-Key: (${info.size} bit)`, `${indent}    X:`, ...hexLines(b64(jwk.x), sub, 15));
+    lines.push(`${indent}    Y:`, ...hexLines(b64(jwk.y), sub, 15), `${indent}    Curve: ${info.curve ?? '?'}`);
+  } else if (info.kty === 'RSA') {
+    const e = BigInt(`0x${Buffer.from(b64(jwk.e)).toString('hex') || '0'}`);
+    lines.push(`${indent}    Public-Key: (${info.size} bit)`, `${indent}    Modulus:`, ...hexLines(b64(jwk.n), sub, 15));
+    lines.push(`${indent}    Exponent: ${e} (0x${e.toString(16)})`);
+  } else {
+    lines.push(`${indent}    Public-Key: (${info.size} bit)`, ...hexLines(subjectPublicKeyBits(spki), sub, 15));
+  }
   return lines;
 }
 
