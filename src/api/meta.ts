@@ -40,12 +40,14 @@ export interface Resource {
   [field: string]: unknown;
 }
 
-/** The part of a resource a client must send; the store fills in the rest. */
+/**
+ * The part of a resource a client must send; the store fills in the rest. No index
+ * signature, so the kind interfaces (Certificate, Secret…) are assignable to it.
+ */
 export interface ResourceInput {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string } & Partial<ObjectMeta>;
-  [field: string]: unknown;
 }
 
 // RFC 1123 names as Kubernetes checks them (IsDNS1123Subdomain / IsDNS1123Label).
