@@ -55,7 +55,7 @@ export function weft(args: readonly string[]): CliResult {
 
 /**
  * weft's rules in one backend, as `iptables-save` prints them (both families,
- * counters dropped), to compare runs.
+ * counters dropped: ":WEFT_INBOUND -"), to compare runs.
  */
 export function weftRules(ns: string, backend: 'legacy' | 'nft'): string[] {
   const lines: string[] = [];
