@@ -2,6 +2,11 @@
  * Every `weft` subcommand, one file each. Adding a command is one line here.
  */
 import type { Command } from 'commander';
+import { registerApply } from './apply.ts';
+import { registerCreate } from './create.ts';
+import { registerDelete } from './delete.ts';
+import { registerDescribe } from './describe.ts';
+import { registerGet } from './get.ts';
 import { registerPki } from './pki.ts';
 import { registerProxyInit } from './proxy-init.ts';
 
@@ -9,4 +14,9 @@ import { registerProxyInit } from './proxy-init.ts';
 export const registerCommands: Array<(program: Command) => void> = [
   registerPki,
   registerProxyInit,
+  registerApply,
+  registerGet,
+  registerDescribe,
+  registerDelete,
+  registerCreate,
 ];
