@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Problem } from './problem.ts';
+import { formatPath, type Problem } from './problem.ts';
 
 /** A reference from an owned object to its owner; deleting the owner deletes the owned. */
 export interface OwnerReference {
@@ -110,10 +110,10 @@ export function metadataProblems(metadata: unknown, namespaced: boolean): Proble
   if (typeof m.labels === 'object' && m.labels !== null) {
     for (const [key, value] of Object.entries(m.labels)) {
       const keyProblem = qualifiedNameProblem(key);
-      if (keyProblem !== null) out.push({ path: `metadata.labels[${JSON.stringify(key)}]`, message: keyProblem });
+      if (keyProblem !== null) out.push({ path: formatPath(['metadata', 'labels', key]), message: keyProblem });
       if (typeof value === 'string' && (value.length > 63 || !LABEL_VALUE.test(value))) {
         out.push({
-          path: `metadata.labels[${JSON.stringify(key)}]`,
+          path: formatPath(['metadata', 'labels', key]),
           message: 'value must be at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
         });
       }
@@ -122,7 +122,7 @@ export function metadataProblems(metadata: unknown, namespaced: boolean): Proble
   if (typeof m.annotations === 'object' && m.annotations !== null) {
     for (const key of Object.keys(m.annotations)) {
       const p = qualifiedNameProblem(key);
-      if (p !== null) out.push({ path: `metadata.annotations[${JSON.stringify(key)}]`, message: p });
+      if (p !== null) out.push({ path: formatPath(['metadata', 'annotations', key]), message: p });
     }
   }
   return out;
