@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { PkiError, PkiErrorCode } from './errors.ts';
 import { keySpecOfKeyObject, webCryptoAlgorithm } from './key-spec.ts';
-import { asText, decodePem, toPem } from './pem.ts';
+import { asText, decodePem } from './pem.ts';
 import type { Certificate } from './certificate.ts';
 import type { CryptoKey } from './web-crypto-types.ts';
 
@@ -28,7 +28,8 @@ export async function exportPrivateKey(key: CryptoKey, opts: { password?: string
 
 /**
  * Imports a private key from PEM: PKCS#8, encrypted PKCS#8, SEC1 (`EC PRIVATE KEY`)
- * or PKCS#1 (`RSA PRIVATE KEY`). Throws `WEFT_ERR_PKI_BAD_PASSWORD` when an
+ * or PKCS#1 (`RSA PRIVATE KEY`), including legacy OpenSSL-encrypted ones
+ * (`Proc-Type: 4,ENCRYPTED`, as older step versions write). Throws `WEFT_ERR_PKI_BAD_PASSWORD` when an
  * encrypted key comes without its password or with a wrong one, and
  * `WEFT_ERR_PKI_BAD_PEM` when the input holds no readable key.
  */
@@ -42,14 +43,16 @@ export async function importPrivateKey(pem: string | Uint8Array, opts: { passwor
       found === undefined ? 'Give a PEM private key: no PEM block found' : `Give a private key: found a "${found}" PEM block instead`,
     );
   }
-  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY';
+  // Encrypted PKCS#8, or a legacy OpenSSL-encrypted SEC1/PKCS#1 key (older step
+  // versions write those): node's OpenSSL reads both given the passphrase.
+  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || (block.headers['Proc-Type'] ?? '').includes('ENCRYPTED');
   if (encrypted && opts.password === undefined) {
     throw new PkiError(PkiErrorCode.badPassword, 'Give the password of the encrypted private key: none was given');
   }
   let keyObject: KeyObject;
   try {
     keyObject = createPrivateKey({
-      key: toPem(block.der, block.label),
+      key: block.text,
       format: 'pem',
       ...(encrypted ? { passphrase: opts.password as string } : {}),
     });
