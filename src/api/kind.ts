@@ -87,7 +87,7 @@ export interface Condition {
 }
 
 /** The condition of `type` in `object.status.conditions`, if any. */
-export function conditionOf(object: { status?: unknown }, type: string): Condition | undefined {
+export function conditionOf(object: { readonly metadata: unknown; readonly status?: unknown }, type: string): Condition | undefined {
   const status = object.status as { conditions?: unknown } | undefined;
   if (!Array.isArray(status?.conditions)) return undefined;
   return (status.conditions as Condition[]).find((c) => c?.type === type);

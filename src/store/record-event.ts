@@ -18,7 +18,7 @@ export interface EventInput {
  * of the existing Event instead of adding another. Times come from the store's
  * clock. Events about cluster-scoped objects go to namespace "default".
  */
-export async function recordEvent(store: ResourceStore, object: Resource, input: EventInput): Promise<Event> {
+export async function recordEvent(store: ResourceStore, object: Pick<Resource, 'apiVersion' | 'kind' | 'metadata'>, input: EventInput): Promise<Event> {
   const namespace = object.metadata.namespace ?? DEFAULT_NAMESPACE;
   const { items } = await store.list('Event', { namespace });
   const same = items.find((e) => e.involvedObject.uid === object.metadata.uid
