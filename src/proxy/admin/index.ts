@@ -1,0 +1,5 @@
+/**
+ * Admin stage: the :4191 HTTP server.
+ */
+export { createAdminServer } from './admin-server.ts';
+export type { AdminHooks } from './admin-server.ts';

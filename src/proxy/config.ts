@@ -1,0 +1,67 @@
+/**
+ * The proxy's configuration, resolved from flags and environment by `weft proxy`
+ * (src/cli/proxy.ts); every field has a default so tests only set what they test.
+ */
+import type { CredentialsProvider } from './tls/index.ts';
+import type { LogLevel } from './log.ts';
+
+/** A listening address. */
+export type ListenAddress = { host: string; port: number };
+
+/** An extra outbound listener whose connections all go to `authority`. */
+export type OutboundTarget = { listen: ListenAddress; authority: string };
+
+/** Everything `startProxy` needs. */
+export type ProxyConfig = {
+  /** Inbound listener (default 0.0.0.0:4143). */
+  inbound: ListenAddress;
+  /** Outbound listener, an HTTP proxy (default 127.0.0.1:4140). */
+  outbound: ListenAddress;
+  /** Admin listener: /metrics, /ready, /live, /shutdown (default 0.0.0.0:4191). */
+  admin: ListenAddress;
+  /** Extra outbound listeners with a fixed target (default none). */
+  outboundTargets: readonly OutboundTarget[];
+  /** Where inbound traffic without a transport header goes (plain clients): port on `inboundForwardHost`, or undefined to refuse it. */
+  inboundForwardPort: number | undefined;
+  /** Host the inbound proxy forwards to (default 127.0.0.1). */
+  inboundForwardHost: string;
+  /** Target ports that skip protocol detection (default 25, 587, 3306, 4444, 5432, 6379, 9300, 11211). */
+  opaquePorts: ReadonlySet<number>;
+  /** Static discovery entries, `AUTHORITY=HOST:PORT[#IDENTITY][,…]` (default none). */
+  destinations: readonly string[];
+  /** How long detection waits for a client's first bytes (default 10000 ms). */
+  detectTimeoutMs: number;
+  /** Connect (and mesh handshake) timeout (default 3000 ms). */
+  connectTimeoutMs: number;
+  /** Idle accepted connections are closed after this (default 300000 ms). */
+  idleTimeoutMs: number;
+  /** Largest HTTP/1 head accepted (default 65536 bytes). */
+  maxHeadBytes: number;
+  /** How long `/shutdown` lets in-flight requests finish (default 30000 ms). */
+  shutdownGraceMs: number;
+  /** Where the workload certificate comes from. */
+  credentials: CredentialsProvider;
+  /** Log level (default info). */
+  logLevel: LogLevel;
+};
+
+/** Ports that skip detection unless configured otherwise: server-speaks-first protocols (SMTP, MySQL, …) and common caches/brokers. */
+export const DEFAULT_OPAQUE_PORTS: readonly number[] = [25, 587, 3306, 4444, 5432, 6379, 9300, 11211];
+
+/** The defaults of every field except `credentials`. */
+export const PROXY_DEFAULTS: Omit<ProxyConfig, 'credentials'> = {
+  inbound: { host: '0.0.0.0', port: 4143 },
+  outbound: { host: '127.0.0.1', port: 4140 },
+  admin: { host: '0.0.0.0', port: 4191 },
+  outboundTargets: [],
+  inboundForwardPort: undefined,
+  inboundForwardHost: '127.0.0.1',
+  opaquePorts: new Set(DEFAULT_OPAQUE_PORTS),
+  destinations: [],
+  detectTimeoutMs: 10_000,
+  connectTimeoutMs: 3_000,
+  idleTimeoutMs: 300_000,
+  maxHeadBytes: 64 * 1024,
+  shutdownGraceMs: 30_000,
+  logLevel: 'info',
+};

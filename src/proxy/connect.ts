@@ -1,0 +1,87 @@
+/**
+ * Opening upstream connections: plain TCP, or mesh TLS followed by the transport
+ * header. Both count `tcp_*{peer="dst"}` and honour the connect timeout.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ProxyContext } from './context.ts';
+import type { Direction } from './metrics/index.ts';
+import { encodeTransportHeader, type Opener, type TransportProtocolName } from './tcp/index.ts';
+
+/** Why an upstream could not be opened; decides the HTTP status the client sees. */
+export type ConnectFailure = Error & { status: number };
+
+function failure(message: string, status: number, cause?: unknown): ConnectFailure {
+  return Object.assign(new Error(message, { cause }), { status });
+}
+
+/** Opens plain TCP to `host:port`. */
+export function plainOpener(ctx: ProxyContext, direction: Direction, host: string, port: number): Opener {
+  return (cb) => {
+    const sock = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => sock.destroy(failure(`connect to "${host}:${port}" timed out`, 504)), ctx.config.connectTimeoutMs);
+    const onErr = (err: Error): void => {
+      clearTimeout(timer);
+      cb('status' in err ? err : failure(`connect to "${host}:${port}" failed: ${err.message}`, 503, err));
+    };
+    sock.once('error', onErr);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.removeListener('error', onErr);
+      countDst(ctx, direction, sock, undefined);
+      cb(null, sock);
+    });
+  };
+}
+
+/** Opens mesh TLS to `host:port` expecting `identity`, then writes the transport header. */
+export function meshOpener(ctx: ProxyContext, host: string, port: number, identity: string, protocol: TransportProtocolName, targetPort: number): Opener {
+  const header = encodeTransportHeader({ protocol, port: targetPort });
+  return (cb) => {
+    openMesh(ctx, host, port, identity, header, cb);
+  };
+}
+
+/**
+ * Starts mesh TLS and returns the socket at once (HTTP/2 sessions want it
+ * synchronously); the header is written the moment the handshake completes, before
+ * anything else.
+ */
+export function openMesh(ctx: ProxyContext, host: string, port: number, identity: string, header: Buffer, cb?: (err: Error | null, socket?: Duplex) => void): Duplex {
+  let sock;
+  try {
+    sock = ctx.mesh.connect(host, port, identity);
+  } catch (err) {
+    const s = new net.Socket();
+    queueMicrotask(() => {
+      cb?.(failure((err as Error).message, 503, err));
+      s.destroy(err as Error);
+    });
+    return s;
+  }
+  sock.setNoDelay(true);
+  const timer = setTimeout(() => sock.destroy(failure(`connect to "${host}:${port}" timed out`, 504)), ctx.config.connectTimeoutMs);
+  const onErr = (err: Error & { code?: string }): void => {
+    clearTimeout(timer);
+    ctx.log.debug('mesh connect failed', { host, port, identity, reason: err.message });
+    if ('status' in err) cb?.(err);
+    else if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH') cb?.(failure(`connect to "${host}:${port}" failed: ${err.message}`, 503, err));
+    else cb?.(failure(`mesh TLS with "${identity}" at "${host}:${port}" failed: ${err.message}`, 502, err));
+  };
+  sock.once('error', onErr);
+  sock.once('secureConnect', () => {
+    clearTimeout(timer);
+    sock.removeListener('error', onErr);
+    sock.on('error', () => {});
+    sock.write(header);
+    countDst(ctx, 'outbound', sock, identity);
+    cb?.(null, sock);
+  });
+  return sock;
+}
+
+function countDst(ctx: ProxyContext, direction: Direction, sock: net.Socket, identity: string | undefined): void {
+  const stats = ctx.metrics.tcp(direction, 'dst', identity === undefined ? 'no_identity' : 'true', identity);
+  stats.open();
+  sock.once('close', () => stats.close(sock.bytesRead, sock.bytesWritten));
+}

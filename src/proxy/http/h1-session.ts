@@ -1,0 +1,464 @@
+/**
+ * An HTTP/1 proxy session for one accepted connection, built as a framing-aware
+ * byte pipe rather than a server plus a client: it parses each request head (to
+ * route and count it) and each response head (status, framing), then forwards bytes
+ * as they arrived, tracking body boundaries so the upstream connection can go back to
+ * the pool the moment an exchange ends. No IncomingMessage, no header objects, no
+ * re-encoding: the per-request cost stays close to a plain socket pipe.
+ *
+ *        ┌──────── head ◀─────────────────────────────┐
+ *        ▼                                            │
+ *   await upstream ──▶ request body ──▶ request done ──┤ (both done: release upstream)
+ *                          ╲── response head ──▶ response body ──▶ response done
+ *   101 Switching Protocols / CONNECT: the session becomes a tunnel.
+ *
+ * Pipelined requests are held (bounded) until the previous exchange completes, so
+ * responses stay in order without a queue.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../log.ts';
+import type { RouteStats } from '../metrics/index.ts';
+import type { PooledConnection, PoolOwner } from '../tcp/index.ts';
+import { BodyFramer } from './body-framer.ts';
+import { headEnd, parseRequestHead, parseResponseHead, type RequestHead } from './h1-head.ts';
+import { ProxyHttpError } from './proxy-error.ts';
+
+/** What a session needs from its proxy (inbound or outbound). */
+export type H1SessionOptions = {
+  /** Largest request or response head accepted (431/502 beyond). */
+  maxHeadBytes: number;
+  /** Header names removed from requests before forwarding, lower-case. */
+  dropRequestHeaders: readonly string[];
+  /** Raw header lines added to every forwarded request (`l5d-client-id: …\r\n`), or undefined. */
+  addRequestHeaders: Buffer | undefined;
+  /** Rewrite absolute-form targets (`http://host/path`) to origin-form (proxy mode). */
+  originForm: boolean;
+  /**
+   * Finds an upstream connection for `head` and calls `cb` (synchronously when a
+   * pooled one is idle). `fresh` asks for a new connection (retry after a stale one).
+   */
+  route(head: RequestHead, owner: PoolOwner, fresh: boolean, cb: (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void): void;
+  /** Takes over the socket for a CONNECT request (outbound only). */
+  onConnect?: (authority: string, socket: Duplex, rest: Buffer | undefined) => void;
+  /** Called once when the session is over. */
+  onClose?: () => void;
+  log: Logger;
+};
+
+const ST_HEAD = 0;
+const ST_WAIT_UP = 1;
+const ST_REQ_BODY = 2;
+const ST_REQ_DONE = 3;
+const ST_TUNNEL = 4;
+const ST_CLOSED = 5;
+
+const RES_HEAD = 0;
+const RES_BODY = 1;
+const RES_DONE = 2;
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** One accepted HTTP/1 connection being proxied. */
+export class H1Session implements PoolOwner {
+  readonly #down: Duplex;
+  readonly #o: H1SessionOptions;
+  #state = ST_HEAD;
+  #pending: Buffer | undefined;
+  #req: RequestHead | undefined;
+  #reqHead: Buffer | undefined;
+  readonly #reqFramer = new BodyFramer();
+  readonly #resFramer = new BodyFramer();
+  #resState = RES_HEAD;
+  #resPending: Buffer | undefined;
+  #resClose = false;
+  #resBytesSent = false;
+  #up: PooledConnection | undefined;
+  #stats: RouteStats | undefined;
+  #started = 0;
+  #pausedForUp = false;
+  #pausedForDrain = false;
+  #upPaused = false;
+  #retried = false;
+  #draining = false;
+
+  constructor(down: Duplex, options: H1SessionOptions, initial?: Buffer) {
+    this.#down = down;
+    this.#o = options;
+    down.on('data', this.#onDownData);
+    down.on('drain', this.#onDownDrain);
+    down.on('end', this.#onDownEnd);
+    down.on('error', () => {});
+    down.on('close', this.#onDownClose);
+    if (initial !== undefined && initial.length > 0) this.#onDownData(initial);
+  }
+
+  /** Stops after the exchange in flight (or now, when idle): graceful drain. */
+  drain(): void {
+    this.#draining = true;
+    if (this.#state === ST_HEAD && this.#pending === undefined) this.#down.end();
+  }
+
+  readonly #onDownData = (chunk: Buffer): void => {
+    switch (this.#state) {
+      case ST_HEAD:
+        this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+        this.#parseHead();
+        return;
+      case ST_REQ_BODY:
+        this.#forwardBody(chunk);
+        return;
+      case ST_WAIT_UP:
+      case ST_REQ_DONE:
+        // Pipelined bytes: hold them until the exchange in flight completes, bounded.
+        this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+        if (this.#pending.length > this.#o.maxHeadBytes) this.#pauseDown();
+        return;
+      case ST_TUNNEL:
+        if (this.#up !== undefined && !this.#up.socket.write(chunk)) this.#pauseDown(true);
+        return;
+      default:
+        return;
+    }
+  };
+
+  #pauseDown(forDrain = false): void {
+    if (forDrain) this.#pausedForDrain = true;
+    this.#down.pause();
+  }
+
+  #resumeDown(): void {
+    if (!this.#pausedForDrain && !this.#pausedForUp) this.#down.resume();
+  }
+
+  #parseHead(): void {
+    const buf = this.#pending!;
+    const end = headEnd(buf);
+    if (end < 0) {
+      if (buf.length > this.#o.maxHeadBytes) this.#fail(new ProxyHttpError(431, 'request head too large'));
+      return;
+    }
+    if (end > this.#o.maxHeadBytes) {
+      this.#fail(new ProxyHttpError(431, 'request head too large'));
+      return;
+    }
+    const head = parseRequestHead(buf, end, this.#o.dropRequestHeaders);
+    if ('error' in head) {
+      this.#fail(new ProxyHttpError(400, 'malformed request head'));
+      return;
+    }
+    this.#pending = buf.length > end ? buf.subarray(end) : undefined;
+    if (head.method === 'CONNECT' && this.#o.onConnect !== undefined) {
+      this.#detach();
+      this.#o.onConnect(head.target, this.#down, this.#pending);
+      return;
+    }
+    this.#req = head;
+    this.#reqHead = buf.subarray(0, end);
+    this.#reqFramer.reset(head.body, head.length);
+    this.#resState = RES_HEAD;
+    this.#resBytesSent = false;
+    this.#retried = false;
+    this.#state = ST_WAIT_UP;
+    this.#started = performance.now();
+    this.#o.route(head, this, false, this.#onUpstream);
+    if (this.#state === ST_WAIT_UP) {
+      this.#pausedForUp = true;
+      this.#down.pause();
+    }
+  }
+
+  readonly #onUpstream = (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats): void => {
+    if (this.#state === ST_CLOSED) {
+      up?.release();
+      return;
+    }
+    if (stats !== undefined) this.#stats = stats;
+    if (err !== null || up === undefined) {
+      this.#stats?.request();
+      this.#fail(err ?? new ProxyHttpError(502, 'no upstream'));
+      return;
+    }
+    this.#up = up;
+    if (!this.#retried) this.#stats?.request();
+    this.#writeHead(up.socket);
+    this.#state = ST_REQ_BODY;
+    if (this.#reqFramer.done) {
+      this.#requestComplete();
+    } else if (this.#pending !== undefined) {
+      const p = this.#pending;
+      this.#pending = undefined;
+      this.#forwardBody(p);
+    }
+    if (this.#pausedForUp) {
+      this.#pausedForUp = false;
+      this.#resumeDown();
+    }
+  };
+
+  #writeHead(sock: Duplex): void {
+    const head = this.#req!;
+    const raw = this.#reqHead!;
+    const add = this.#o.addRequestHeaders;
+    let origin: string | undefined;
+    if (this.#o.originForm && head.target.charCodeAt(0) !== 0x2f /* / */ && head.target !== '*') {
+      const slash = head.target.indexOf('/', head.target.indexOf('//') + 2);
+      origin = slash < 0 ? '/' : head.target.slice(slash);
+    }
+    if (origin === undefined && head.drop === undefined && add === undefined) {
+      sock.write(raw);
+      return;
+    }
+    // Rebuild only what changes; the header block is written as the slices it came in.
+    sock.cork();
+    if (origin !== undefined) sock.write(`${head.method} ${origin} HTTP/1.${head.minor}`, 'latin1');
+    else sock.write(raw.subarray(0, head.lineEnd));
+    let from = head.lineEnd;
+    const drop = head.drop;
+    if (drop !== undefined) {
+      for (let i = 0; i < drop.length; i += 2) {
+        sock.write(raw.subarray(from, drop[i]!));
+        from = drop[i + 1]!;
+      }
+    }
+    // `from` now points at a CRLF ending a line; the head ends with the blank line.
+    sock.write(raw.subarray(from, raw.length - 2));
+    if (add !== undefined) sock.write(add);
+    sock.write(CRLF);
+    sock.uncork();
+  }
+
+  #forwardBody(buf: Buffer): void {
+    const n = this.#reqFramer.consume(buf, 0);
+    if (n < 0) {
+      this.#destroy();
+      return;
+    }
+    if (n > 0 && !this.#up!.socket.write(n === buf.length ? buf : buf.subarray(0, n))) this.#pauseDown(true);
+    if (this.#reqFramer.done) {
+      if (n < buf.length) this.#pending = buf.subarray(n);
+      this.#requestComplete();
+    }
+  }
+
+  #requestComplete(): void {
+    this.#state = ST_REQ_DONE;
+    if (this.#resState === RES_DONE) this.#exchangeComplete();
+  }
+
+  /** Upstream bytes (PoolOwner). */
+  onUpData(chunk: Buffer): void {
+    if (this.#state === ST_TUNNEL) {
+      if (!this.#down.write(chunk)) this.#pauseUp();
+      return;
+    }
+    if (this.#resState === RES_BODY) {
+      this.#forwardResponseBody(chunk, 0);
+      return;
+    }
+    if (this.#resState === RES_DONE) {
+      // Bytes after a complete response: the upstream is not speaking HTTP/1 correctly.
+      this.#up?.destroy();
+      return;
+    }
+    let buf = this.#resPending === undefined ? chunk : Buffer.concat([this.#resPending, chunk]);
+    this.#resPending = undefined;
+    for (;;) {
+      const end = headEnd(buf);
+      if (end < 0) {
+        if (buf.length > this.#o.maxHeadBytes) this.#fail(new ProxyHttpError(502, 'response head too large'));
+        else this.#resPending = buf;
+        return;
+      }
+      const res = parseResponseHead(buf, end, this.#req!.method);
+      if ('error' in res) {
+        this.#fail(new ProxyHttpError(502, 'malformed response head'));
+        return;
+      }
+      if (res.status === 101) {
+        this.#writeDown(buf);
+        this.#enterTunnel();
+        return;
+      }
+      if (res.status < 200) {
+        // 100 Continue, 103 Early Hints: forward and wait for the final response.
+        this.#writeDown(buf.subarray(0, end));
+        if (buf.length === end) return;
+        buf = buf.subarray(end);
+        continue;
+      }
+      this.#stats?.response(res.status, res.status >= 500, performance.now() - this.#started);
+      this.#resClose = res.close;
+      this.#resFramer.reset(res.body, res.length);
+      this.#resState = RES_BODY;
+      const n = this.#resFramer.consume(buf, end);
+      if (n < 0) {
+        this.#destroy();
+        return;
+      }
+      this.#writeDown(end + n === buf.length ? buf : buf.subarray(0, end + n));
+      if (this.#resFramer.done) this.#responseComplete(end + n < buf.length);
+      return;
+    }
+  }
+
+  #forwardResponseBody(buf: Buffer, off: number): void {
+    const n = this.#resFramer.consume(buf, off);
+    if (n < 0) {
+      this.#destroy();
+      return;
+    }
+    if (n > 0) this.#writeDown(off === 0 && n === buf.length ? buf : buf.subarray(off, off + n));
+    if (this.#resFramer.done) this.#responseComplete(off + n < buf.length);
+  }
+
+  #writeDown(b: Buffer): void {
+    this.#resBytesSent = true;
+    if (!this.#down.write(b)) this.#pauseUp();
+  }
+
+  #pauseUp(): void {
+    this.#upPaused = true;
+    this.#up?.socket.pause();
+  }
+
+  readonly #onDownDrain = (): void => {
+    if (this.#upPaused) {
+      this.#upPaused = false;
+      this.#up?.socket.resume();
+    }
+  };
+
+  /** Upstream can take more (PoolOwner). */
+  onUpDrain(): void {
+    if (this.#pausedForDrain) {
+      this.#pausedForDrain = false;
+      this.#resumeDown();
+    }
+  }
+
+  #responseComplete(extra: boolean): void {
+    this.#resState = RES_DONE;
+    if (extra) this.#resClose = true;
+    if (this.#state === ST_REQ_DONE) this.#exchangeComplete();
+    else {
+      // The upstream answered before the request body ended (an early 413, say):
+      // the upstream connection is mid-request, so neither side can be reused.
+      this.#up?.destroy();
+      this.#up = undefined;
+      this.#endDown();
+    }
+  }
+
+  #exchangeComplete(): void {
+    const up = this.#up!;
+    this.#up = undefined;
+    if (this.#upPaused) {
+      this.#upPaused = false;
+      up.socket.resume();
+    }
+    if (this.#resClose) up.destroy();
+    else up.release();
+    if (this.#resClose || this.#req!.close || this.#draining) {
+      this.#endDown();
+      return;
+    }
+    this.#state = ST_HEAD;
+    this.#req = undefined;
+    this.#reqHead = undefined;
+    if (this.#pending !== undefined) this.#parseHead();
+    if (this.#state === ST_HEAD) this.#resumeDown();
+  }
+
+  #enterTunnel(): void {
+    this.#state = ST_TUNNEL;
+    this.#stats = undefined;
+    if (this.#pending !== undefined) {
+      this.#up!.socket.write(this.#pending);
+      this.#pending = undefined;
+    }
+    this.#pausedForUp = false;
+    this.#resumeDown();
+  }
+
+  /** Upstream closed (PoolOwner). */
+  onUpEnd(): void {
+    const up = this.#up;
+    this.#up = undefined;
+    if (this.#state === ST_CLOSED) return;
+    if (this.#state === ST_TUNNEL) {
+      this.#endDown();
+      return;
+    }
+    if (this.#resState === RES_BODY && this.#resFramer.untilClose) {
+      this.#resState = RES_DONE;
+      this.#endDown();
+      return;
+    }
+    if (!this.#resBytesSent && this.#resPending === undefined && up?.reused === true && !this.#retried && this.#req?.body === 'none') {
+      // A pooled connection the peer had already closed: replay the head on a new one.
+      this.#retried = true;
+      this.#state = ST_WAIT_UP;
+      this.#o.route(this.#req, this, true, this.#onUpstream);
+      return;
+    }
+    if (!this.#resBytesSent) this.#fail(new ProxyHttpError(502, 'connection closed by upstream'));
+    else this.#destroy();
+  }
+
+  readonly #onDownEnd = (): void => {
+    // The client half-closed: finish the exchange in flight, then close.
+    if (this.#state === ST_HEAD && this.#pending === undefined) this.#endDown();
+    else this.#draining = true;
+  };
+
+  readonly #onDownClose = (): void => {
+    if (this.#state === ST_CLOSED) return;
+    const inFlight = this.#state !== ST_HEAD;
+    this.#state = ST_CLOSED;
+    if (this.#up !== undefined) {
+      if (inFlight) this.#up.destroy();
+      else this.#up.release();
+      this.#up = undefined;
+    }
+    this.#o.onClose?.();
+  };
+
+  /** Answers with a proxy error (`l5d-proxy-error`) when nothing was sent yet, then closes. */
+  #fail(err: ProxyHttpError): void {
+    if (this.#up !== undefined) {
+      this.#up.destroy();
+      this.#up = undefined;
+    }
+    if (this.#resBytesSent) {
+      this.#destroy();
+      return;
+    }
+    this.#stats?.response(err.status, true, performance.now() - this.#started);
+    this.#o.log.debug('http error', { status: err.status, reason: err.message });
+    this.#resBytesSent = true;
+    this.#down.write(err.toResponse());
+    this.#endDown();
+  }
+
+  #endDown(): void {
+    this.#down.end();
+    this.#pausedForUp = false;
+    this.#pausedForDrain = false;
+    this.#down.resume(); // Read and discard until the client closes its side.
+    this.#down.removeListener('data', this.#onDownData);
+  }
+
+  #destroy(): void {
+    this.#up?.destroy();
+    this.#up = undefined;
+    this.#down.destroy();
+  }
+
+  #detach(): void {
+    this.#state = ST_CLOSED;
+    this.#down.removeListener('data', this.#onDownData);
+    this.#down.removeListener('drain', this.#onDownDrain);
+    this.#down.removeListener('end', this.#onDownEnd);
+    this.#down.removeListener('close', this.#onDownClose);
+  }
+}

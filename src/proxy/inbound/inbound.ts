@@ -1,0 +1,198 @@
+/**
+ * The inbound side: connections from other workloads (or their proxies) to the
+ * local application.
+ *
+ *   accept ─▶ detect ─┬─ TLS with SNI = our identity ─▶ mesh TLS ─▶ transport header ─┬─ http1 ─▶ H1Session (+ l5d-client-id)
+ *                     │                                                                ├─ h2    ─▶ H2Proxy   (+ l5d-client-id)
+ *                     │                                                                └─ opaque ─▶ pipe to 127.0.0.1:<port>
+ *                     ├─ http1 / h2 (plain client, tls="no_identity") ─▶ forward port
+ *                     └─ other TLS (the application's own), opaque, timeout ─▶ pipe to forward port
+ */
+import http2 from 'node:http2';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
+import { trackAccepted, type ProxyContext } from '../context.ts';
+import { plainOpener, type ConnectFailure } from '../connect.ts';
+import { readDetect } from '../detect/index.ts';
+import { H1Session, ProxyHttpError, type H2Target } from '../http/index.ts';
+import type { RouteStats, TlsLabel } from '../metrics/index.ts';
+import { decodeTransportHeader, pipeSockets, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
+import { peerIdentity } from '../tls/index.ts';
+
+/** Handles connections accepted on the inbound listener. */
+export class Inbound {
+  readonly #ctx: ProxyContext;
+  readonly #openers = new Map<number, Opener>();
+  readonly #routeStats = new Map<string, RouteStats>();
+
+  constructor(ctx: ProxyContext) {
+    this.#ctx = ctx;
+    ctx.mesh.handle((t) => this.#meshSecure(t), (err) => {
+      ctx.log.info('refused mesh connection', { reason: err.message });
+    });
+  }
+
+  /** Handles one accepted connection. */
+  accept(socket: net.Socket): void {
+    const ctx = this.#ctx;
+    readDetect(socket, { timeoutMs: ctx.config.detectTimeoutMs }, (d, buffered) => {
+      const mesh = d.kind === 'tls' && d.sni !== undefined && d.sni === ctx.mesh.identity;
+      ctx.metrics.detected('inbound', mesh ? 'mesh_tls' : d.kind);
+      ctx.log.debug('inbound detected', { protocol: mesh ? 'mesh_tls' : d.kind });
+      if (mesh) {
+        this.#mesh(socket, buffered);
+        return;
+      }
+      const port = ctx.config.inboundForwardPort;
+      if (port === undefined) {
+        ctx.log.info('closing inbound connection without a destination', { protocol: d.kind, hint: 'set --inbound-forward-port' });
+        socket.destroy();
+        return;
+      }
+      if (d.kind === 'http1') this.#http1(socket, port, 'no_identity', undefined, buffered);
+      else if (d.kind === 'h2') this.#h2(socket, port, 'no_identity', undefined, buffered);
+      else this.#opaque(socket, port, 'no_identity', undefined, buffered);
+    });
+  }
+
+  #mesh(socket: net.Socket, buffered: Buffer | undefined): void {
+    const ctx = this.#ctx;
+    if (buffered !== undefined) socket.unshift(buffered);
+    try {
+      ctx.mesh.accept(socket);
+    } catch (err) {
+      ctx.log.warn('refusing mesh connection', { reason: (err as Error).message });
+      socket.destroy();
+    }
+  }
+
+  /** A mesh connection whose client certificate verified: read the transport header, then serve. */
+  #meshSecure(t: tls.TLSSocket): void {
+    const ctx = this.#ctx;
+    t.on('error', () => t.destroy());
+    const id = t.authorized ? peerIdentity(t) : undefined;
+    if (id === undefined) {
+      ctx.log.info('refusing mesh connection from an unverified peer', { reason: String(t.authorizationError ?? 'no DNS identity') });
+      t.destroy();
+      return;
+    }
+    let head: Buffer | undefined;
+    const onData = (chunk: Buffer): void => {
+      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
+      const h = decodeTransportHeader(head);
+      if (h.kind === 'incomplete') return;
+      t.removeListener('data', onData);
+      t.pause();
+      if (h.kind === 'invalid') {
+        ctx.log.info('refusing mesh connection without a transport header', { client_id: id });
+        t.destroy();
+        return;
+      }
+      const rest = head.length > TRANSPORT_HEADER_LENGTH ? head.subarray(TRANSPORT_HEADER_LENGTH) : undefined;
+      const { protocol, port } = h.header;
+      if (protocol === 'http1') this.#http1(t, port, 'true', id, rest);
+      else if (protocol === 'h2') this.#h2(t, port, 'true', id, rest);
+      else this.#opaque(t, port, 'true', id, rest);
+    };
+    t.on('data', onData);
+  }
+
+  #opener(port: number): Opener {
+    let o = this.#openers.get(port);
+    if (o === undefined) {
+      o = plainOpener(this.#ctx, 'inbound', this.#ctx.config.inboundForwardHost, port);
+      this.#openers.set(port, o);
+    }
+    return o;
+  }
+
+  #stats(authority: string, tlsLabel: TlsLabel, clientId: string | undefined): RouteStats {
+    const k = `${authority}\0${clientId ?? ''}`;
+    let s = this.#routeStats.get(k);
+    if (s === undefined) {
+      s = this.#ctx.metrics.route('inbound', authority, tlsLabel, clientId);
+      if (this.#routeStats.size > 10_000) this.#routeStats.clear();
+      this.#routeStats.set(k, s);
+    }
+    return s;
+  }
+
+  #http1(socket: Duplex, port: number, tlsLabel: TlsLabel, clientId: string | undefined, initial: Buffer | undefined): void {
+    const ctx = this.#ctx;
+    const key = `app|${port}`;
+    const open = this.#opener(port);
+    let lastHost: string | undefined;
+    let lastStats: RouteStats | undefined;
+    const session = new H1Session(socket, {
+      maxHeadBytes: ctx.config.maxHeadBytes,
+      dropRequestHeaders: ['l5d-client-id'],
+      addRequestHeaders: clientId === undefined ? undefined : Buffer.from(`l5d-client-id: ${clientId}\r\n`, 'latin1'),
+      originForm: false,
+      route: (head, owner, fresh, cb) => {
+        const host = head.host ?? '';
+        if (host !== lastHost || lastStats === undefined) {
+          lastHost = host;
+          lastStats = this.#stats(host, tlsLabel, clientId);
+        }
+        const stats = lastStats;
+        ctx.apps.acquire(key, open, owner, (err, up) => {
+          if (err !== null) cb(new ProxyHttpError((err as Partial<ConnectFailure>).status ?? 502, err.message, { cause: err }), undefined, stats);
+          else cb(null, up, stats);
+        }, fresh);
+      },
+      log: ctx.log,
+    }, initial);
+    trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => session.drain());
+    socket.resume();
+  }
+
+  #h2(socket: Duplex, port: number, tlsLabel: TlsLabel, clientId: string | undefined, initial: Buffer | undefined): void {
+    const ctx = this.#ctx;
+    if (initial !== undefined) socket.unshift(initial);
+    trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => {});
+    ctx.h2.serve(socket, {
+      addHeaders: clientId === undefined ? undefined : { 'l5d-client-id': clientId },
+      dropHeaders: ['l5d-client-id'],
+      route: (authority, cb) => cb(null, this.#appH2(port, authority, tlsLabel, clientId)),
+    });
+    socket.resume();
+  }
+
+  #appH2(port: number, authority: string, tlsLabel: TlsLabel, clientId: string | undefined): H2Target {
+    const ctx = this.#ctx;
+    const key = `app|h2|${port}`;
+    let session = ctx.h2Sessions.get(key);
+    if (session === undefined || session.closed || session.destroyed) {
+      const s = http2.connect(`http://${ctx.config.inboundForwardHost}:${port}`);
+      s.on('error', (err) => ctx.log.debug('h2 app session error', { port, reason: err.message }));
+      const forget = (): void => {
+        if (ctx.h2Sessions.get(key) === s) ctx.h2Sessions.delete(key);
+      };
+      s.on('close', forget);
+      s.on('goaway', forget);
+      ctx.h2Sessions.set(key, s);
+      session = s;
+    }
+    return { session, stats: this.#stats(authority, tlsLabel, clientId) };
+  }
+
+  #opaque(socket: Duplex, port: number, tlsLabel: TlsLabel, clientId: string | undefined, initial: Buffer | undefined): void {
+    const ctx = this.#ctx;
+    socket.pause();
+    socket.on('error', () => {});
+    trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => {});
+    this.#opener(port)((err, up) => {
+      if (err !== null || up === undefined) {
+        ctx.log.debug('inbound opaque connect failed', { port, reason: err?.message });
+        socket.destroy();
+        return;
+      }
+      if (socket.destroyed) {
+        up.destroy();
+        return;
+      }
+      pipeSockets(socket, up, initial);
+    });
+  }
+}

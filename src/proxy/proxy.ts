@@ -1,0 +1,131 @@
+/**
+ * Starting and stopping a proxy: listeners, shared state, admin, graceful drain.
+ *
+ *   start ─▶ listening ─(POST /shutdown or stop())─▶ draining: listeners closed,
+ *            idle connections closed, in-flight exchanges finish ─(all done or
+ *            grace period over)─▶ stopped
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { createAdminServer } from './admin/index.ts';
+import type { ProxyConfig } from './config.ts';
+import type { ProxyContext } from './context.ts';
+import { H2Proxy } from './http/index.ts';
+import { Inbound } from './inbound/index.ts';
+import { Logger } from './log.ts';
+import { ProxyMetrics } from './metrics/index.ts';
+import { Outbound, StaticDiscovery } from './outbound/index.ts';
+import { ConnectionPool } from './tcp/index.ts';
+import { MeshTls } from './tls/index.ts';
+
+/** How long an idle pooled connection to a peer proxy is kept. */
+const MESH_IDLE_MS = 30_000;
+/**
+ * How long an idle connection to the local application is kept: below Node's own
+ * 5 s `keepAliveTimeout`, so the proxy closes first and never races a closing socket.
+ */
+const APP_IDLE_MS = 4_000;
+
+/** A running proxy. */
+export type RunningProxy = {
+  /** Bound ports (useful with port 0 in tests). */
+  ports: { inbound: number; outbound: number; admin: number; targets: number[] };
+  metrics: ProxyMetrics;
+  /** The identity this proxy presents. */
+  identity(): string | undefined;
+  /** Resolves when the proxy has stopped (after `stop()` or `POST /shutdown`). */
+  stopped: Promise<void>;
+  /** Drains and stops: in-flight exchanges get up to `graceMs` (default the config's). */
+  stop(options?: { graceMs?: number }): Promise<void>;
+};
+
+/** Starts a proxy with `config`; resolves once every listener is bound. */
+export async function startProxy(config: ProxyConfig, options: { logger?: Logger } = {}): Promise<RunningProxy> {
+  const log = options.logger ?? new Logger(config.logLevel);
+  const metrics = new ProxyMetrics();
+  const mesh = new MeshTls(config.credentials);
+  const discovery = new StaticDiscovery(config.destinations);
+  const ctx: ProxyContext = {
+    config, log, metrics, mesh,
+    upstreams: new ConnectionPool({ idleMs: MESH_IDLE_MS }),
+    apps: new ConnectionPool({ idleMs: APP_IDLE_MS }),
+    h2Sessions: new Map(),
+    h2: new H2Proxy(log),
+    live: new Map(),
+    draining: false,
+  };
+  const updateExpiry = (): void => {
+    if (mesh.expiry !== undefined) metrics.certExpiry(mesh.expiry);
+  };
+  updateExpiry();
+  mesh.onChange(() => {
+    updateExpiry();
+    log.info('credentials changed; new connections use them', { identity: mesh.identity, reason: 'CredentialsRotated' });
+  });
+
+  const inbound = new Inbound(ctx);
+  const outbound = new Outbound(ctx, discovery);
+  const servers: net.Server[] = [];
+  const listen = async (server: net.Server | http.Server, host: string, port: number): Promise<number> => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    servers.push(server);
+    return (server.address() as AddressInfo).port;
+  };
+  const accepting = (handler: (s: net.Socket) => void): net.Server =>
+    net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => {
+      s.on('error', () => {});
+      s.setTimeout(config.idleTimeoutMs, () => s.destroy());
+      handler(s);
+    });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => { resolveStopped = r; });
+  let stopping: Promise<void> | undefined;
+  const stop = (o: { graceMs?: number } = {}): Promise<void> => {
+    stopping ??= (async () => {
+      ctx.draining = true;
+      log.info('draining', { connections: ctx.live.size, reason: 'Shutdown' });
+      for (const s of servers) s.close();
+      ctx.h2.drain();
+      for (const drain of ctx.live.values()) drain();
+      ctx.upstreams.closeIdle();
+      ctx.apps.closeIdle();
+      const deadline = performance.now() + (o.graceMs ?? config.shutdownGraceMs);
+      // Bounded wait for in-flight work; what remains after the grace period is cut.
+      while (ctx.live.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const s of ctx.live.keys()) s.destroy();
+      for (const s of ctx.h2Sessions.values()) s.destroy();
+      ctx.upstreams.destroy();
+      ctx.apps.destroy();
+      mesh.close();
+      for (const s of servers) (s as http.Server).closeAllConnections?.();
+      log.info('stopped', { reason: 'Shutdown' });
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  const admin = createAdminServer({
+    metrics: () => metrics.registry.render(),
+    notReadyReasons: () => (mesh.ready ? [] : ['no certificate yet']),
+    shutdown: () => void stop(),
+  });
+  const ports = {
+    inbound: await listen(accepting((s) => inbound.accept(s)), config.inbound.host, config.inbound.port),
+    outbound: await listen(accepting((s) => outbound.accept(s, undefined)), config.outbound.host, config.outbound.port),
+    admin: await listen(admin, config.admin.host, config.admin.port),
+    targets: [] as number[],
+  };
+  for (const t of config.outboundTargets) {
+    ports.targets.push(await listen(accepting((s) => outbound.accept(s, t.authority)), t.listen.host, t.listen.port));
+  }
+  log.info('proxy started', { identity: mesh.identity, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
+  return { ports, metrics, identity: () => mesh.identity, stopped, stop };
+}

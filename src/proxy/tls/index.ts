@@ -1,0 +1,7 @@
+/**
+ * TLS stage: the credentials seam, file-backed credentials, and mesh mTLS contexts.
+ */
+export type { Credentials, CredentialsProvider } from './credentials.ts';
+export { fileCredentials } from './file-credentials.ts';
+export type { CredentialFiles, FileCredentials } from './file-credentials.ts';
+export { MeshTls, MESH_ALPN, peerIdentity, firstDnsSan } from './mesh-tls.ts';
