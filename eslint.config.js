@@ -11,14 +11,17 @@ export default tseslint.config(
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
-      'import-x/extensions': ['.ts', '.js'], 'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] }, 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+    },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', {
         patterns: [{
           // From outside an area, only its door: '../pki/index.ts', never '../pki/x.ts'.
-          regex: '^(\\.\\./)+(src/)?[a-z-]+/(?!index\\.ts$).+',
+          regex: '^(?!(\\.\\./)+(src/)?[a-z-]+/index\\.ts$)(\\.\\./)+.*/.+',
           message: 'Import another area through its index.ts (its only public door).',
         }],
       }],

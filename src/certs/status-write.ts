@@ -1,0 +1,19 @@
+import type { ResourceStore } from '../store/index.ts';
+
+/**
+ * Writes `status` only when it differs from `current`. Every write bumps the
+ * resourceVersion and wakes every watcher, so an unchanged status must never be
+ * written, or controllers would wake each other forever.
+ */
+export async function writeStatusIfChanged(
+  store: ResourceStore,
+  object: { kind: string; metadata: { name: string; namespace?: string } },
+  current: unknown,
+  status: unknown,
+): Promise<boolean> {
+  if (JSON.stringify(current ?? {}) === JSON.stringify(status)) return false;
+  const metadata: { name: string; namespace?: string } = { name: object.metadata.name };
+  if (object.metadata.namespace !== undefined) metadata.namespace = object.metadata.namespace;
+  await store.updateStatus({ kind: object.kind, metadata, status });
+  return true;
+}
