@@ -8,11 +8,13 @@ import { registerDelete } from './delete.ts';
 import { registerDescribe } from './describe.ts';
 import { registerGet } from './get.ts';
 import { registerPki } from './pki.ts';
+import { registerProxy } from './proxy.ts';
 import { registerProxyInit } from './proxy-init.ts';
 
 /** Registers each subcommand on `program`, in the order `weft --help` lists them. */
 export const registerCommands: Array<(program: Command) => void> = [
   registerPki,
+  registerProxy,
   registerProxyInit,
   registerApply,
   registerGet,

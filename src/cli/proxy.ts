@@ -1,0 +1,173 @@
+/**
+ * `weft proxy`: runs the sidecar proxy until SIGTERM/SIGINT or `POST /shutdown`.
+ * Every flag has an environment variable (flags win); docs/proxy.md lists them all.
+ *
+ *   weft proxy --key-file k.pem --cert-file c.pem --trust-anchors-file ca.pem \
+ *     --dst web.default:8080=10.0.0.5:4143#web.default.serviceaccount.identity.weft.cluster.local
+ */
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors/index.ts';
+import { parseDuration } from '../pki/index.ts';
+import {
+  DEFAULT_OPAQUE_PORTS, fileCredentials, LOG_LEVELS, Logger, normalizeAuthority, PROXY_DEFAULTS, startProxy,
+  type ListenAddress, type LogLevel, type OutboundTarget, type ProxyConfig,
+} from '../proxy/index.ts';
+
+type ProxyFlags = {
+  inboundAddr: string;
+  outboundAddr: string;
+  adminAddr: string;
+  outboundTarget: string[];
+  inboundForwardPort?: string;
+  inboundForwardHost: string;
+  dst: string[];
+  opaquePorts: string;
+  detectTimeout: string;
+  connectTimeout: string;
+  idleTimeout: string;
+  shutdownGracePeriod: string;
+  maxHeaderBytes: string;
+  keyFile?: string;
+  certFile?: string;
+  trustAnchorsFile?: string;
+  credentialsPoll: string;
+  identityName?: string;
+  identityTokenFile?: string;
+  identityAddr?: string;
+  destinationAddr?: string;
+  logLevel: string;
+};
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+/** Lists from the environment are separated by commas, semicolons or whitespace. */
+const splitList = (v: string): string[] => v.split(/[\s,;]+/).filter((s) => s !== '');
+
+/** `weft proxy`. */
+export function registerProxy(program: Command): void {
+  program
+    .command('proxy')
+    .description('run the sidecar proxy: mTLS between workloads, protocol detection, metrics')
+    .addOption(new Option('--inbound-addr <host:port>', 'inbound listener').env('WEFT_PROXY_INBOUND_ADDR').default('0.0.0.0:4143'))
+    .addOption(new Option('--outbound-addr <host:port>', 'outbound listener (an HTTP proxy: absolute URLs and CONNECT)').env('WEFT_PROXY_OUTBOUND_ADDR').default('127.0.0.1:4140'))
+    .addOption(new Option('--admin-addr <host:port>', 'admin listener: /metrics /ready /live /shutdown').env('WEFT_PROXY_ADMIN_ADDR').default('0.0.0.0:4191'))
+    .addOption(new Option('--outbound-target <[host:]port=authority>', 'extra outbound listener whose connections all go to authority (repeatable)').env('WEFT_PROXY_OUTBOUND_TARGETS').argParser(collect).default([]))
+    .addOption(new Option('--inbound-forward-port <port>', 'application port for inbound connections without a transport header (plain clients)').env('WEFT_PROXY_INBOUND_FORWARD_PORT'))
+    .addOption(new Option('--inbound-forward-host <host>', 'address of the application').env('WEFT_PROXY_INBOUND_FORWARD_HOST').default('127.0.0.1'))
+    .addOption(new Option('--dst <authority=host:port[#identity],…>', 'static discovery entry (repeatable)').env('WEFT_PROXY_DESTINATIONS').argParser(collect).default([]))
+    .addOption(new Option('--opaque-ports <ports>', 'target ports that skip protocol detection, comma-separated, ranges allowed').env('WEFT_PROXY_OPAQUE_PORTS').default(DEFAULT_OPAQUE_PORTS.join(',')))
+    .addOption(new Option('--detect-timeout <duration>', 'how long detection waits for the first bytes').env('WEFT_PROXY_DETECT_TIMEOUT').default('10s'))
+    .addOption(new Option('--connect-timeout <duration>', 'connect and mesh handshake timeout').env('WEFT_PROXY_CONNECT_TIMEOUT').default('3s'))
+    .addOption(new Option('--idle-timeout <duration>', 'close accepted connections idle this long').env('WEFT_PROXY_IDLE_TIMEOUT').default('5m'))
+    .addOption(new Option('--shutdown-grace-period <duration>', 'how long a drain lets in-flight requests finish').env('WEFT_PROXY_SHUTDOWN_GRACE_PERIOD').default('30s'))
+    .addOption(new Option('--max-header-bytes <n>', 'largest HTTP/1 request or response head').env('WEFT_PROXY_MAX_HEADER_BYTES').default('65536'))
+    .addOption(new Option('--key-file <path>', 'workload private key (PEM)').env('WEFT_PROXY_KEY_FILE'))
+    .addOption(new Option('--cert-file <path>', 'workload certificate chain, leaf first (PEM)').env('WEFT_PROXY_CERT_FILE'))
+    .addOption(new Option('--trust-anchors-file <path>', 'trust anchors (PEM)').env('WEFT_PROXY_TRUST_ANCHORS_FILE'))
+    .addOption(new Option('--credentials-poll <duration>', 'how often the credential files are re-read').env('WEFT_PROXY_CREDENTIALS_POLL').default('2s'))
+    .addOption(new Option('--identity-name <name>', 'identity the certificate must carry (checked at start)').env('WEFT_PROXY_IDENTITY_NAME'))
+    .addOption(new Option('--identity-token-file <path>', 'service account token for the identity service (reserved: identity client)').env('WEFT_PROXY_IDENTITY_TOKEN_FILE'))
+    .addOption(new Option('--identity-addr <host:port>', 'identity service address (reserved: identity client)').env('WEFT_PROXY_IDENTITY_SVC_ADDR'))
+    .addOption(new Option('--destination-addr <host:port>', 'destination service address (reserved: destination client)').env('WEFT_PROXY_DESTINATION_SVC_ADDR'))
+    .addOption(new Option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`).env('WEFT_PROXY_LOG_LEVEL').default('info'))
+    .action(async (flags: ProxyFlags) => {
+      const log = new Logger(logLevel(flags.logLevel));
+      const config = proxyConfig(flags, log);
+      if (flags.identityName !== undefined) {
+        const probe = await import('../proxy/index.ts');
+        const id = new probe.MeshTls(config.credentials).identity;
+        if (id !== flags.identityName) throw new UsageError(`Use a certificate for "${flags.identityName}": --cert-file carries "${id ?? ''}"`);
+      }
+      for (const [flag, v] of [['--identity-token-file', flags.identityTokenFile], ['--identity-addr', flags.identityAddr], ['--destination-addr', flags.destinationAddr]] as const) {
+        if (v !== undefined) log.warn('flag is reserved and not used yet', { flag, hint: 'credentials come from files, discovery from --dst' });
+      }
+      const running = await startProxy(config, { logger: log });
+      const stop = (): void => void running.stop();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await running.stopped;
+      process.removeListener('SIGTERM', stop);
+      process.removeListener('SIGINT', stop);
+    });
+}
+
+function logLevel(v: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new UsageError(`Set --log-level to one of ${LOG_LEVELS.join(', ')}: got "${v}"`);
+  return v as LogLevel;
+}
+
+function proxyConfig(f: ProxyFlags, log: Logger): ProxyConfig {
+  if (f.keyFile === undefined || f.certFile === undefined || f.trustAnchorsFile === undefined) {
+    throw new UsageError('Give the proxy its credentials: --key-file, --cert-file and --trust-anchors-file (or WEFT_PROXY_KEY_FILE, WEFT_PROXY_CERT_FILE, WEFT_PROXY_TRUST_ANCHORS_FILE)');
+  }
+  const credentials = fileCredentials(
+    { keyFile: f.keyFile, certFile: f.certFile, trustAnchorsFile: f.trustAnchorsFile },
+    { pollMs: duration('--credentials-poll', f.credentialsPoll) },
+  );
+  const targets = f.outboundTarget.flatMap(splitList).map(outboundTarget);
+  const forward = f.inboundForwardPort === undefined ? undefined : port('--inbound-forward-port', f.inboundForwardPort);
+  log.debug('configuration read', { targets: targets.length });
+  return {
+    ...PROXY_DEFAULTS,
+    inbound: address('--inbound-addr', f.inboundAddr),
+    outbound: address('--outbound-addr', f.outboundAddr),
+    admin: address('--admin-addr', f.adminAddr),
+    outboundTargets: targets,
+    inboundForwardPort: forward,
+    inboundForwardHost: f.inboundForwardHost,
+    opaquePorts: portSet(f.opaquePorts),
+    destinations: f.dst.flatMap((d) => d.split(/[\s;]+/)).filter((s) => s !== ''),
+    detectTimeoutMs: duration('--detect-timeout', f.detectTimeout),
+    connectTimeoutMs: duration('--connect-timeout', f.connectTimeout),
+    idleTimeoutMs: duration('--idle-timeout', f.idleTimeout),
+    shutdownGraceMs: duration('--shutdown-grace-period', f.shutdownGracePeriod),
+    maxHeadBytes: positive('--max-header-bytes', f.maxHeaderBytes),
+    credentials,
+    logLevel: logLevel(f.logLevel),
+  };
+}
+
+function duration(flag: string, v: string): number {
+  const ms = parseDuration(v);
+  if (ms < 0) throw new UsageError(`Set ${flag} to a positive duration such as "10s": got "${v}"`);
+  return ms;
+}
+
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`Set ${flag} to a positive integer: got "${v}"`);
+  return n;
+}
+
+function port(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`Set ${flag} to a port (0-65535): got "${v}"`);
+  return n;
+}
+
+function address(flag: string, v: string): ListenAddress {
+  const colon = v.lastIndexOf(':');
+  if (colon < 0) return { host: '0.0.0.0', port: port(flag, v) };
+  return { host: v.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0', port: port(flag, v.slice(colon + 1)) };
+}
+
+function outboundTarget(v: string): OutboundTarget {
+  const eq = v.indexOf('=');
+  const authority = eq < 0 ? undefined : normalizeAuthority(v.slice(eq + 1), 0);
+  if (eq < 0 || authority === undefined || authority.port === 0) {
+    throw new UsageError(`Write --outbound-target as [HOST:]LOCALPORT=HOST:PORT: got "${v}"`);
+  }
+  const listen = v.slice(0, eq);
+  return { listen: listen.includes(':') ? address('--outbound-target', listen) : { host: '127.0.0.1', port: port('--outbound-target', listen) }, authority: authority.authority };
+}
+
+function portSet(v: string): Set<number> {
+  const out = new Set<number>();
+  for (const part of splitList(v)) {
+    const [a, b] = part.split('-');
+    const lo = port('--opaque-ports', a ?? '');
+    const hi = b === undefined ? lo : port('--opaque-ports', b);
+    if (hi < lo || hi - lo > 65535) throw new UsageError(`Write the opaque port range "${part}" low-high`);
+    for (let p = lo; p <= hi; p++) out.add(p);
+  }
+  return out;
+}
