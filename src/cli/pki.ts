@@ -56,6 +56,8 @@ export function registerPki(program: Command): void {
   registerInspect(pki);
   registerVerify(pki);
   registerFingerprint(pki);
+  // A mistake is one line that says what to do; `--help` is always there.
+  for (const sub of pki.commands) sub.showHelpAfterError(false);
 }
 
 // ---------------------------------------------------------------- files
@@ -351,7 +353,7 @@ function registerInspect(pki: Command): void {
         printCsr(csr, flags);
         return;
       }
-      const all = readCertificates(file, 'the file to inspect');
+      const all = readCertificates(file, 'file');
       const certs = flags.bundle === true ? all : all.slice(0, 1);
       if (flags.format === 'json') {
         const json = certs.map(certificateJson);

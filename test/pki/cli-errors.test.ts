@@ -94,7 +94,7 @@ for (const c of CASES) {
     const before = readdirSync(dir).sort();
     const r = weft(dir, c.args);
     assert.equal(r.status, 2, `exit code\n${r.stdout}${r.stderr}`);
-    const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('(run with --help'));
+    const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 1, `one line, got:\n${r.stderr}`);
     assert.match(lines[0] ?? '', /^error: /);
     assert.match(lines[0] ?? '', c.says);
