@@ -301,10 +301,10 @@ export class SqliteStore implements ResourceStore {
       deleted.push(object);
       queue.push(...this.#stmt(
         `SELECT o.kind, o.namespace, o.name, o.uid, o.rv, o.body FROM objects o, json_each(o.body, '$.metadata.ownerReferences') r
-         WHERE json_extract(r.value, '$.uid') = ?`,
+         WHERE json_extract(r.value, '$.uid') = ? ORDER BY o.kind, o.name`,
       ).all(row.uid) as unknown as ObjectRow[]);
       if (row.kind === 'Namespace') {
-        queue.push(...this.#stmt('SELECT kind, namespace, name, uid, rv, body FROM objects WHERE namespace = ?')
+        queue.push(...this.#stmt('SELECT kind, namespace, name, uid, rv, body FROM objects WHERE namespace = ? ORDER BY kind, name')
           .all(row.name) as unknown as ObjectRow[]);
       }
     }
