@@ -29,7 +29,7 @@ test('two processes incrementing one object with resourceVersion lose no update,
   const watched = (async () => {
     let last = '0';
     for await (const e of store.watch({ kind: 'ConfigMap', fromResourceVersion: start.metadata.resourceVersion as string, signal: abort.signal })) {
-      last = String(e.object.data?.n);
+      last = String((e.object.data as { n?: string } | undefined)?.n);
       if (last === '200') abort.abort();
     }
     return last;
