@@ -173,3 +173,12 @@ test('resolveStateDir() prefers the flag, then WEFT_STATE_DIR, then root or XDG 
   assert.equal(resolveStateDir(undefined, { env: { XDG_STATE_HOME: '/x' }, uid: 1000 }), '/x/weft');
   assert.equal(resolveStateDir(undefined, { env: { XDG_STATE_HOME: 'relative' }, uid: 1000, home: '/home/u' }), '/home/u/.local/state/weft');
 });
+
+test('weft create serviceaccount creates once and then says it already exists', (t) => {
+  const { weft } = cli(t);
+  assert.deepEqual(weft(['create', 'serviceaccount', 'web']), { code: 0, stdout: 'serviceaccount/web created\n', stderr: '' });
+  const again = weft(['create', 'sa', 'web']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^Error from server \(AlreadyExists\): serviceaccounts "web" already exists: use weft apply -f to change it/);
+  assert.match(weft(['get', 'sa']).stdout, /^NAME\s+SECRETS\s+AGE\nweb\s+0\s+\d+s\n$/);
+});
