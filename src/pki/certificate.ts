@@ -150,14 +150,18 @@ function sansOf(cert: x509.X509Certificate): San[] {
 }
 
 function parseDer(der: Uint8Array): Certificate {
-  let peculiar: x509.X509Certificate;
-  let node: NodeX509;
   try {
-    peculiar = new x509.X509Certificate(der);
-    node = new NodeX509(der);
+    return parseDerUnchecked(der);
   } catch (err) {
+    if (err instanceof PkiError) throw err;
+    // ASN.1 and OpenSSL failures deep inside a damaged certificate: one clear error.
     throw new PkiError(PkiErrorCode.badPem, 'Check the certificate file: it is not a valid X.509 certificate', { cause: err });
   }
+}
+
+function parseDerUnchecked(der: Uint8Array): Certificate {
+  const peculiar = new x509.X509Certificate(der);
+  const node = new NodeX509(der);
   const basic = peculiar.getExtension(x509.BasicConstraintsExtension);
   const ku = peculiar.getExtension(x509.KeyUsagesExtension);
   const eku = peculiar.getExtension(x509.ExtendedKeyUsageExtension);

@@ -65,12 +65,17 @@ export async function parseCsr(pemOrDer: string | Uint8Array): Promise<Csr> {
   } else {
     throw new PkiError(PkiErrorCode.badPem, 'Give a PEM or DER certificate request: the input is empty');
   }
-  let req: x509.Pkcs10CertificateRequest;
   try {
-    req = new x509.Pkcs10CertificateRequest(der);
+    return await parseCsrDer(der);
   } catch (err) {
+    if (err instanceof PkiError) throw err;
+    // ASN.1 and key-import failures deep inside a damaged CSR: one clear error.
     throw new PkiError(PkiErrorCode.badPem, 'Check the certificate request: it is not a valid PKCS#10 CSR', { cause: err });
   }
+}
+
+async function parseCsrDer(der: Uint8Array): Promise<Csr> {
+  const req = new x509.Pkcs10CertificateRequest(der);
   const spki = new Uint8Array(req.publicKey.rawData);
   const publicKey = await spkiToCryptoKey(spki);
   let signatureValid = false;

@@ -63,10 +63,15 @@ export async function importPrivateKey(pem: string | Uint8Array, opts: { passwor
     throw new PkiError(PkiErrorCode.badPem, `Check the private key: the "${block.label}" block cannot be read`, { cause: err });
   }
   const alg = webCryptoAlgorithm(keySpecOfKeyObject(keyObject));
-  return {
-    privateKey: keyObject.toCryptoKey(alg, true, ['sign']) as CryptoKey,
-    publicKey: createPublicKey(keyObject).toCryptoKey(alg, true, ['verify']) as CryptoKey,
-  };
+  try {
+    return {
+      privateKey: keyObject.toCryptoKey(alg, true, ['sign']) as CryptoKey,
+      publicKey: createPublicKey(keyObject).toCryptoKey(alg, true, ['verify']) as CryptoKey,
+    };
+  } catch (err) {
+    // OpenSSL parsed it, WebCrypto refuses it (e.g. an EC key whose point is off the curve).
+    throw new PkiError(PkiErrorCode.badPem, `Check the private key: the "${block.label}" block holds an unusable key`, { cause: err });
+  }
 }
 
 /** True when `privateKey` is the private half of the certificate's public key. */
