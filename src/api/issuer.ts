@@ -71,7 +71,7 @@ function issuerKind(kind: 'Issuer' | 'ClusterIssuer'): KindDefinition {
     group: CERT_MANAGER_GROUP,
     plural: `${kind.toLowerCase()}s`,
     singular: kind.toLowerCase(),
-    shortNames: kind === 'Issuer' ? [] : ['ciss'],
+    shortNames: [],
     namespaced: kind === 'Issuer',
     schema: resourceSchema(CERT_MANAGER_API_VERSION, kind, { spec: specSchema }),
     check: checkSpec,
