@@ -11,4 +11,5 @@ export { evaluate, issuancePolicies, readinessPolicies, type PolicyInput, type P
 export { RENEWAL_COVERAGE, type ExtraChildLifetime } from './readiness.ts';
 export { Reason } from './reasons.ts';
 export { renewalTime, type RenewalTimeOptions } from './renewal-time.ts';
+export { requestRenewal } from './trigger.ts';
 export { Annotation } from './request-names.ts';

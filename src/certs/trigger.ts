@@ -6,6 +6,12 @@ import { gatherFacts } from './facts.ts';
 import { evaluate, issuancePolicies } from './policies.ts';
 import { Reason } from './reasons.ts';
 import { writeStatusIfChanged } from './status-write.ts';
+import type { ResourceStore } from '../store/index.ts';
+
+// Enough of a context to set a condition: the renew command runs without a controller.
+function contextFor(store: ResourceStore): ControllerContext {
+  return { store, now: () => store.now(), clusterResourceNamespace: '', clockSkew: 0, backoffInitial: 0, backoffMax: 0 };
+}
 
 /** When the trigger wants to look at a Certificate again (renewal or end of backoff). */
 export type WakeAt = Date | undefined;
@@ -58,7 +64,11 @@ export async function setIssuing(ctx: ControllerContext, cert: Certificate, reas
  * Asks for an issuance now, whatever the renewal time and backoff say (`weft certs
  * renew`, like `cmctl renew`). Resolves false when already issuing.
  */
-export async function requestRenewal(ctx: ControllerContext, key: { name: string; namespace: string }): Promise<boolean> {
+export async function requestRenewal(
+  target: ControllerContext | ResourceStore,
+  key: { name: string; namespace: string },
+): Promise<boolean> {
+  const ctx = 'store' in target ? target : contextFor(target);
   const cert = await ctx.store.get('Certificate', key.name, key.namespace);
   if (cert === undefined) return false;
   if (conditionOf(cert, 'Issuing')?.status === 'True') return false;

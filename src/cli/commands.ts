@@ -3,6 +3,8 @@
  */
 import type { Command } from 'commander';
 import { registerApply } from './apply.ts';
+import { registerCerts } from './certs.ts';
+import { registerControlPlane } from './control-plane.ts';
 import { registerCreate } from './create.ts';
 import { registerDelete } from './delete.ts';
 import { registerDescribe } from './describe.ts';
@@ -21,4 +23,6 @@ export const registerCommands: Array<(program: Command) => void> = [
   registerDescribe,
   registerDelete,
   registerCreate,
+  registerCerts,
+  registerControlPlane,
 ];

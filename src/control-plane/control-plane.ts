@@ -1,0 +1,99 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { CertificateController } from '../certs/index.ts';
+import {
+  bootstrapControlPlane, identityConfigFrom, startIdentityService, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
+  type IdentityConfig, type IdentityService,
+} from '../identity/index.ts';
+import type { ResourceStore } from '../store/index.ts';
+
+/** Options of {@link startControlPlane}; each field documents its default. */
+export interface ControlPlaneOptions {
+  /** Identity gRPC address. Default `127.0.0.1:8080`. */
+  readonly identityAddr?: string;
+  /** Admin HTTP address (`/ready`, `/live`, `/metrics`). Default `127.0.0.1:9990`; port 0 picks one. */
+  readonly adminAddr?: string;
+  /** Settings written at bootstrap into `weft-config` (ignored once it exists). */
+  readonly config?: Partial<IdentityConfig>;
+  /** Namespace of ClusterIssuer CA Secrets. Default `cert-manager`. */
+  readonly clusterResourceNamespace?: string;
+  /** Told about every reconcile error and state change, one line each. Default: nothing. */
+  readonly log?: (line: string) => void;
+}
+
+/** A running control plane. */
+export interface ControlPlane {
+  /** What the bootstrap created on an empty store (one sentence each). */
+  readonly created: readonly string[];
+  readonly identity: IdentityService;
+  /** The bound admin address, `host:port`. */
+  readonly adminAddress: string;
+  /** Stops everything, waiting for in-flight work. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts weft's control plane over a store: bootstrap (trust anchor, issuer
+ * Certificate, config — only on an empty store), the certificate controller, and
+ * the identity service, with one admin endpoint for all of them.
+ *
+ *   store ──▶ bootstrap ──▶ certificate controller ──▶ issuer Secret ──▶ identity (hot reload)
+ */
+export async function startControlPlane(store: ResourceStore, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = options.log ?? (() => {});
+  const boot = await bootstrapControlPlane(store, options.config === undefined ? {} : { config: options.config });
+  const abort = new AbortController();
+  const controller = new CertificateController(store, {
+    ...(options.clusterResourceNamespace !== undefined ? { clusterResourceNamespace: options.clusterResourceNamespace } : {}),
+    // The identity service signs workload certificates from the issuer Secret: tell
+    // the controller their lifetime, so RenewalCoverage checks the issuer against it.
+    extraChildLifetime: async (namespace, secretName) => {
+      const config = identityConfigFrom(await store.get('ConfigMap', WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE));
+      return namespace === config.controlPlaneNamespace && secretName === config.issuerSecretName
+        ? config.issuanceLifetimeMs
+        : undefined;
+    },
+    onError: (err, object) => log(`certificate controller: ${object}: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  // The first pass issues the identity issuer before identity starts looking for it.
+  await controller.reconcileAll();
+  const running = controller.run(abort.signal);
+
+  const identity = await startIdentityService(store, { addr: options.identityAddr ?? '127.0.0.1:8080' });
+  const admin = createServer((req, res) => {
+    if (req.url === '/live') {
+      res.writeHead(200).end('live\n');
+    } else {
+      identity.adminHandler(req, res);
+    }
+  });
+  const [host, port] = splitHostPort(options.adminAddr ?? '127.0.0.1:9990');
+  admin.listen(port, host);
+  await once(admin, 'listening');
+  const bound = admin.address();
+  const adminAddress = typeof bound === 'object' && bound !== null ? `${host}:${bound.port}` : `${host}:${port}`;
+
+  return {
+    created: boot.created,
+    identity,
+    adminAddress,
+    close: async () => {
+      abort.abort();
+      await closeServer(admin);
+      await identity.close();
+      await running;
+    },
+  };
+}
+
+function splitHostPort(addr: string): [string, number] {
+  const at = addr.lastIndexOf(':');
+  return [addr.slice(0, at).replace(/^\[|\]$/g, ''), Number(addr.slice(at + 1))];
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

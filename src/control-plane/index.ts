@@ -1,0 +1,6 @@
+/**
+ * weft's control plane assembled: the controllers and services that watch the
+ * store (certificate controller, identity; later destination), started together.
+ * `weft control-plane` runs it on its own; `weft up` runs it with the platform.
+ */
+export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CertificateController } from '../../src/certs/index.ts';
+import { conditionOf } from '../../src/api/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { ARTICLE_YAML, applyYaml, createTlsSecret, openssl, pkiCreate, tempDir, writeSecretFiles } from './helpers.ts';
+
+const CERT = 'linkerd-identity-issuer';
+
+/** What the store shows of an issuance in flight, cheapest first. */
+type Stage = 'next-key' | 'request' | 'secret';
+
+test('killing the controller during an issuance leaves a consistent store and exactly one new revision', async (t) => {
+  const dir = tempDir(t);
+  pkiCreate(dir, ['root.linkerd.cluster.local', 'ca.crt', 'ca.key', '--profile', 'root-ca', '--no-password', '--insecure']);
+  let caughtMidway = 0;
+  // Kill at each stage the store can show; each run starts from a fresh store.
+  for (const stage of ['next-key', 'request', 'secret'] as Stage[]) {
+    const stateDir = join(dir, `state-${stage}`);
+    const store = openStore({ stateDir });
+    t.after(() => store.close());
+    await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
+    await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
+    await applyYaml(store, ARTICLE_YAML);
+
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'run-controller.ts'), stateDir], { stdio: 'ignore' });
+    t.after(() => child.kill('SIGKILL'));
+    const exited = once(child, 'exit');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, `the controller never reached stage ${stage}`);
+      if (await reached(store, stage)) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const cert = await store.get('Certificate', CERT, 'linkerd');
+    if (cert?.status?.revision === undefined) caughtMidway++;
+
+    // A restarted controller finishes the job from what the store holds.
+    await new CertificateController(store).reconcileAll();
+    const after = await store.get('Certificate', CERT, 'linkerd');
+    assert.equal(conditionOf(after!, 'Ready')?.status, 'True', `${stage}: ${JSON.stringify(after?.status)}`);
+    assert.equal(after!.status?.revision, 1, stage);
+    const requests = (await store.list('CertificateRequest', { namespace: 'linkerd' })).items.map((r) => r.metadata.name);
+    assert.deepEqual(requests, [`${CERT}-1`], stage);
+    assert.equal(await store.get('Secret', `${CERT}-next-private-key`, 'linkerd'), undefined, `${stage}: the in-flight key is cleaned up`);
+    const out = join(dir, `out-${stage}`);
+    mkdirSync(out);
+    const files = writeSecretFiles((await store.get('Secret', CERT, 'linkerd'))!, out);
+    assert.match(openssl(['verify', '-CAfile', files['ca.crt']!, files['tls.crt']!]), /: OK/);
+    // The key in the Secret is the key of its certificate.
+    const keyPub = openssl(['pkey', '-in', files['tls.key']!, '-pubout']);
+    const crtPub = openssl(['x509', '-in', files['tls.crt']!, '-noout', '-pubkey']);
+    assert.equal(keyPub, crtPub, stage);
+  }
+  assert.ok(caughtMidway >= 1, 'at least one kill landed before the issuance completed');
+});
+
+async function reached(store: ReturnType<typeof openStore>, stage: Stage): Promise<boolean> {
+  switch (stage) {
+    case 'next-key':
+      return (await store.get('Secret', `${CERT}-next-private-key`, 'linkerd')) !== undefined;
+    case 'request':
+      return (await store.get('CertificateRequest', `${CERT}-1`, 'linkerd')) !== undefined;
+    case 'secret':
+      return (await store.get('Secret', CERT, 'linkerd')) !== undefined;
+  }
+}
