@@ -26,8 +26,11 @@ export class ServingCertProvider implements CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
     this.#listeners.add(listener);
-    // grpc-js expects the current value at once, as its file watcher provider does.
-    if (this.#latest !== null) listener(this.#latest);
+    // Deliver the current value on the next tick, not now: grpc-js registers its own
+    // server watcher only after this call returns, and would miss a synchronous update.
+    queueMicrotask(() => {
+      if (this.#latest !== null && this.#listeners.has(listener)) listener(this.#latest);
+    });
   }
 
   removeIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
