@@ -21,7 +21,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [{
           // From outside an area, only its door: '../pki/index.ts', never '../pki/x.ts'.
-          regex: '^(?!(\\.\\./)+(src/)?[a-z-]+/index\\.ts$)(\\.\\./)+.*/.+',
+          // Test helpers under test/ are shared freely by tests and benches.
+          regex: '^(?!(\\.\\./)+(src/)?[a-z-]+/index\\.ts$)(?!(\\.\\./)+test/)(\\.\\./)+.*/.+',
           message: 'Import another area through its index.ts (its only public door).',
         }],
       }],
