@@ -43,11 +43,11 @@ export function meshOpener(ctx: ProxyContext, host: string, port: number, identi
 }
 
 /**
- * Starts mesh TLS and returns the socket at once (HTTP/2 sessions want it
- * synchronously); the header is written the moment the handshake completes, before
- * anything else.
+ * Starts mesh TLS and returns the socket at once; the header is written the moment
+ * the handshake completes, before anything else. `afterHeaderFlushed`: call back only
+ * once that write has completed (required before node:http2 takes the socket over).
  */
-export function openMesh(ctx: ProxyContext, host: string, port: number, identity: string, header: Buffer, cb?: (err: Error | null, socket?: Duplex) => void): Duplex {
+export function openMesh(ctx: ProxyContext, host: string, port: number, identity: string, header: Buffer, cb?: (err: Error | null, socket?: Duplex) => void, afterHeaderFlushed = false): Duplex {
   let sock;
   try {
     sock = ctx.mesh.connect(host, port, identity);
@@ -73,8 +73,12 @@ export function openMesh(ctx: ProxyContext, host: string, port: number, identity
     clearTimeout(timer);
     sock.removeListener('error', onErr);
     sock.on('error', () => {});
-    sock.write(header);
     countDst(ctx, 'outbound', sock, identity);
+    if (afterHeaderFlushed) {
+      sock.write(header, (err) => cb?.(err ?? null, err ? undefined : sock));
+      return;
+    }
+    sock.write(header);
     cb?.(null, sock);
   });
   return sock;

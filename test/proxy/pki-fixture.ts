@@ -32,7 +32,7 @@ export class TestPki {
   }
 
   /** Issues a leaf for service account `sa`; `tag` keeps several leaves of one identity apart. */
-  leaf(sa: string, options: { tag?: string; trustAnchorsFile?: string } = {}): LeafFiles {
+  leaf(sa: string, options: { tag?: string; trustAnchorsFile?: string; days?: number } = {}): LeafFiles {
     const identity = identityName(sa);
     const base = join(this.dir, `${sa}${options.tag ?? ''}`);
     const ext = `${base}.ext`;
@@ -45,7 +45,7 @@ export class TestPki {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${base}.key`]);
     openssl(['req', '-new', '-key', `${base}.key`, '-subj', `/CN=${identity}`, '-out', `${base}.csr`]);
     openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', this.caCert, '-CAkey', this.#caKey, '-set_serial', String(this.#serial++),
-      '-days', '1', '-out', `${base}.crt`, '-extfile', ext]);
+      '-days', String(options.days ?? 1), '-out', `${base}.crt`, '-extfile', ext]);
     return { keyFile: `${base}.key`, certFile: `${base}.crt`, trustAnchorsFile: options.trustAnchorsFile ?? this.caCert, identity };
   }
 

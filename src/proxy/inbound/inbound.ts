@@ -156,7 +156,6 @@ export class Inbound {
       dropHeaders: ['l5d-client-id'],
       route: (authority, cb) => cb(null, this.#appH2(port, authority, tlsLabel, clientId)),
     });
-    socket.resume();
   }
 
   #appH2(port: number, authority: string, tlsLabel: TlsLabel, clientId: string | undefined): H2Target {

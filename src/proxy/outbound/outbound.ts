@@ -38,6 +38,7 @@ export class Outbound {
   readonly #ctx: ProxyContext;
   readonly #discovery: StaticDiscovery;
   readonly #routes = new Map<string, Route>();
+  readonly #h2Waiting = new Map<string, Array<(err: Error | null, t?: H2Target) => void>>();
 
   constructor(ctx: ProxyContext, discovery: StaticDiscovery) {
     this.#ctx = ctx;
@@ -165,22 +166,44 @@ export class Outbound {
           cb(new Error(`no endpoints for "${authority ?? a}"`), undefined, 503);
           return;
         }
-        cb(null, this.#h2Session(target, route.dest));
+        this.#h2Session(target, route.dest, (err, t) => {
+          if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502);
+          else cb(null, t);
+        });
       },
     });
-    socket.resume();
   }
 
-  #h2Session(target: Target, dest: Destination): H2Target {
+  /**
+   * The multiplexed session for `target`. A mesh session starts only after the
+   * transport header's write has completed: node:http2 takes over the TLS stream's
+   * native writes, and a JS write still in flight would complete into it.
+   */
+  #h2Session(target: Target, dest: Destination, cb: (err: Error | null, t?: H2Target) => void): void {
     const ctx = this.#ctx;
-    let session = ctx.h2Sessions.get(target.key);
-    if (session === undefined || session.closed || session.destroyed) {
-      const { ep } = target;
-      const s = http2.connect(`http://${dest.authority}`, {
-        createConnection: () => ep.identity === undefined
-          ? openPlain(ctx, ep.host, ep.port)
-          : openMesh(ctx, ep.host, ep.port, ep.identity, encodeTransportHeader({ protocol: 'h2', port: dest.port })),
-      });
+    const existing = ctx.h2Sessions.get(target.key);
+    if (existing !== undefined && !existing.closed && !existing.destroyed) {
+      cb(null, { session: existing, stats: target.stats });
+      return;
+    }
+    let waiting = this.#h2Waiting.get(target.key);
+    if (waiting !== undefined) {
+      waiting.push(cb);
+      return;
+    }
+    waiting = [cb];
+    this.#h2Waiting.set(target.key, waiting);
+    const settle = (err: Error | null, s?: http2.ClientHttp2Session): void => {
+      const list = this.#h2Waiting.get(target.key) ?? [];
+      this.#h2Waiting.delete(target.key);
+      for (const w of list) {
+        if (err !== null || s === undefined) w(err ?? new Error('no session'));
+        else w(null, { session: s, stats: target.stats });
+      }
+    };
+    const { ep } = target;
+    const start = (socket: Duplex): void => {
+      const s = http2.connect(`http://${dest.authority}`, { createConnection: () => socket });
       s.on('error', (err) => ctx.log.debug('h2 session error', { endpoint: `${ep.host}:${ep.port}`, reason: err.message }));
       const forget = (): void => {
         if (ctx.h2Sessions.get(target.key) === s) ctx.h2Sessions.delete(target.key);
@@ -188,9 +211,20 @@ export class Outbound {
       s.on('close', forget);
       s.on('goaway', forget);
       ctx.h2Sessions.set(target.key, s);
-      session = s;
+      settle(null, s);
+    };
+    if (ep.identity === undefined) {
+      start(openPlain(ctx, ep.host, ep.port));
+      return;
     }
-    return { session, stats: target.stats };
+    openMesh(ctx, ep.host, ep.port, ep.identity, encodeTransportHeader({ protocol: 'h2', port: dest.port }), (err, socket) => {
+      if (err !== null || socket === undefined) {
+        target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+        settle(err ?? new Error('connect failed'));
+        return;
+      }
+      start(socket);
+    }, true);
   }
 
   #opaque(socket: Duplex, authority: string, initial: Buffer | undefined): void {
