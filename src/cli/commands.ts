@@ -4,9 +4,11 @@
 import type { Command } from 'commander';
 import { registerApply } from './apply.ts';
 import { registerCerts } from './certs.ts';
+import { registerCheck } from './check.ts';
 import { registerControlPlane } from './control-plane.ts';
 import { registerCreate } from './create.ts';
 import { registerDelete } from './delete.ts';
+import { registerDemoApp } from './demo-app.ts';
 import { registerDescribe } from './describe.ts';
 import { registerGet } from './get.ts';
 import { registerPki } from './pki.ts';
@@ -25,4 +27,6 @@ export const registerCommands: Array<(program: Command) => void> = [
   registerCreate,
   registerCerts,
   registerControlPlane,
+  registerCheck,
+  registerDemoApp,
 ];
