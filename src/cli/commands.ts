@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { registerApply } from './apply.ts';
 import { registerCerts } from './certs.ts';
-import { registerCheck } from './check.ts';
 import { registerControlPlane } from './control-plane.ts';
 import { registerCreate } from './create.ts';
 import { registerDelete } from './delete.ts';
@@ -27,6 +26,5 @@ export const registerCommands: Array<(program: Command) => void> = [
   registerCreate,
   registerCerts,
   registerControlPlane,
-  registerCheck,
   registerDemoApp,
 ];
