@@ -13,6 +13,7 @@ export {
 } from './certificate.ts';
 export type { CertificateRequest, CertificateRequestSpec, CertificateRequestStatus } from './certificate-request.ts';
 export type { ConfigMap } from './config-map.ts';
+export { deploymentKind, type Deployment, type DeploymentSpec, type DeploymentStatus } from './deployment.ts';
 export { EventType, type Event, type ObjectReference } from './event.ts';
 export type { ClusterIssuer, Issuer, IssuerSpec, IssuerStatus } from './issuer.ts';
 export { ageOf, conditionOf, formatAge, type Column, type Condition, type KindDefinition } from './kind.ts';
@@ -22,6 +23,9 @@ export {
 } from './kinds.ts';
 export type { ObjectMeta, OwnerReference, Resource, ResourceInput } from './meta.ts';
 export { DEFAULT_NAMESPACE, type Namespace } from './namespace.ts';
+export {
+  podKind, podReadyText, type Container, type ContainerPort, type ContainerStatus, type EnvVar, type Pod, type PodSpec, type PodStatus, type Probe,
+} from './pod.ts';
 export { ERR_INVALID, ValidationError, formatProblem, type Problem } from './problem.ts';
 export { SecretType, type Secret } from './secret.ts';
 export type { ServiceAccount } from './service-account.ts';

@@ -2,10 +2,12 @@ import { UsageError } from '../errors/index.ts';
 import { certificateRequestKind, type CertificateRequest } from './certificate-request.ts';
 import { certificateKind, type Certificate } from './certificate.ts';
 import { configMapKind, type ConfigMap } from './config-map.ts';
+import { deploymentKind, type Deployment } from './deployment.ts';
 import { eventKind, type Event } from './event.ts';
 import { clusterIssuerKindDefinition, issuerKindDefinition, type ClusterIssuer, type Issuer } from './issuer.ts';
 import type { KindDefinition } from './kind.ts';
 import { namespaceKind, type Namespace } from './namespace.ts';
+import { podKind, type Pod } from './pod.ts';
 import { secretKind, type Secret } from './secret.ts';
 import { serviceAccountKind, type ServiceAccount } from './service-account.ts';
 
@@ -20,6 +22,8 @@ export const KINDS: readonly KindDefinition[] = [
   clusterIssuerKindDefinition,
   certificateKind,
   certificateRequestKind,
+  podKind,
+  deploymentKind,
 ];
 
 /** Kind name → its TypeScript type, so `store.get('Certificate', …)` is typed. */
@@ -33,6 +37,8 @@ export interface KindMap {
   ClusterIssuer: ClusterIssuer;
   Certificate: Certificate;
   CertificateRequest: CertificateRequest;
+  Pod: Pod;
+  Deployment: Deployment;
 }
 
 /** A kind name weft knows. */
