@@ -3,7 +3,15 @@ import { x509 } from './x509-runtime.ts';
 import { PkiError, PkiErrorCode } from './errors.ts';
 import { publicKeyInfoOfSpki, type PublicKeyInfo } from './key-spec.ts';
 import { asText, decodePem, looksLikePem, toPem } from './pem.ts';
-import type { San } from './san.ts';
+import { canonicalIp, type San } from './san.ts';
+
+function canonicalIpOrSame(text: string): string {
+  try {
+    return canonicalIp(text);
+  } catch {
+    return text;
+  }
+}
 
 /**
  * A parsed X.509 certificate as plain read-only data. Every part of weft passes
@@ -94,6 +102,11 @@ export function keyUsageFlags(names: readonly string[]): number {
   return flags;
 }
 
+/** keyUsage bit flags to their names, in RFC 5280 bit order. */
+export function keyUsageNames(flags: number): string[] {
+  return KEY_USAGE_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n);
+}
+
 const EKU_OIDS: Record<string, string> = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
@@ -112,7 +125,8 @@ export function extKeyUsageOid(name: string): string {
   return oid;
 }
 
-function extKeyUsageName(oid: string): string {
+/** The name of an extKeyUsage OID (`serverAuth`), or the OID when it has none. */
+export function extKeyUsageName(oid: string): string {
   return Object.entries(EKU_OIDS).find(([, o]) => o === oid)?.[0] ?? oid;
 }
 
@@ -136,13 +150,11 @@ export function hex(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
 }
 
-function sansOf(cert: x509.X509Certificate): San[] {
-  const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  if (ext === null) return [];
+function sansOf(ext: x509.SubjectAlternativeNameExtension): San[] {
   const sans: San[] = [];
   for (const name of ext.names.items) {
     if (name.type === 'dns') sans.push({ type: 'dns', value: name.value });
-    else if (name.type === 'ip') sans.push({ type: 'ip', value: name.value });
+    else if (name.type === 'ip') sans.push({ type: 'ip', value: canonicalIpOrSame(name.value) });
     else if (name.type === 'url') sans.push({ type: 'uri', value: name.value });
     else if (name.type === 'email') sans.push({ type: 'email', value: name.value });
   }
@@ -162,11 +174,16 @@ function parseDer(der: Uint8Array): Certificate {
 function parseDerUnchecked(der: Uint8Array): Certificate {
   const peculiar = new x509.X509Certificate(der);
   const node = new NodeX509(der);
-  const basic = peculiar.getExtension(x509.BasicConstraintsExtension);
-  const ku = peculiar.getExtension(x509.KeyUsagesExtension);
-  const eku = peculiar.getExtension(x509.ExtendedKeyUsageExtension);
-  const ski = peculiar.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = peculiar.getExtension(x509.AuthorityKeyIdentifierExtension);
+  // `extensions` re-parses every extension on each access (and getExtension uses
+  // it): read them once and pick by class.
+  const exts = peculiar.extensions;
+  const pick = <T>(type: abstract new (...args: never[]) => T): T | undefined => exts.find((e): e is x509.Extension & T => e instanceof type);
+  const basic = pick(x509.BasicConstraintsExtension);
+  const ku = pick(x509.KeyUsagesExtension);
+  const eku = pick(x509.ExtendedKeyUsageExtension);
+  const ski = pick(x509.SubjectKeyIdentifierExtension);
+  const aki = pick(x509.AuthorityKeyIdentifierExtension);
+  const san = pick(x509.SubjectAlternativeNameExtension);
   const spki = new Uint8Array(peculiar.publicKey.rawData);
   const subjectKey = hex(peculiar.subjectName.toArrayBuffer());
   const issuerKey = hex(peculiar.issuerName.toArrayBuffer());
@@ -190,9 +207,9 @@ function parseDerUnchecked(der: Uint8Array): Certificate {
     notAfter: peculiar.notAfter,
     isCA: basic?.ca ?? false,
     pathLen: basic?.pathLength,
-    keyUsage: Object.freeze(ku === null ? [] : KEY_USAGE_NAMES.filter(([bit]) => (ku.usages & bit) !== 0).map(([, n]) => n)),
-    extKeyUsage: Object.freeze(eku === null ? [] : eku.usages.map((u) => extKeyUsageName(String(u)))),
-    sans: Object.freeze(sansOf(peculiar)),
+    keyUsage: Object.freeze(ku === undefined ? [] : keyUsageNames(ku.usages)),
+    extKeyUsage: Object.freeze(eku === undefined ? [] : Array.from(eku.usages, (u) => extKeyUsageName(String(u)))),
+    sans: Object.freeze(san === undefined ? [] : sansOf(san)),
     subjectKeyId: ski?.keyId.toLowerCase() ?? '',
     authorityKeyId: aki?.keyId?.toLowerCase() ?? '',
     publicKey: publicKeyInfoOfSpki(spki),
@@ -231,7 +248,16 @@ export function fingerprint(cert: Certificate): string {
   return createHash('sha256').update(cert.der).digest('hex');
 }
 
-/** Wraps a freshly made peculiar certificate (used by the signer, which already has it). */
-export function fromPeculiar(cert: x509.X509Certificate): Certificate {
-  return parseDer(new Uint8Array(cert.rawData));
+/**
+ * A certificate the signer just made, from the fields it already knows: parsing
+ * our own output again would cost more than signing it. The parsed objects behind
+ * it are made on first use by {@link internalsOf}.
+ */
+export function assembleCertificate(fields: Omit<Certificate, 'pem'>): Certificate {
+  return Object.freeze({ ...fields, pem: toPem(fields.der, 'CERTIFICATE') });
+}
+
+/** Signature algorithm names for a WebCrypto signing algorithm, as step prints them. */
+export function signatureAlgorithmName(alg: { name: string; hash?: string }): string {
+  return signatureName({ name: alg.name, ...(alg.hash === undefined ? {} : { hash: { name: alg.hash } }) });
 }

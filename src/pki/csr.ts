@@ -2,6 +2,7 @@ import { x509, crypto } from './x509-runtime.ts';
 import { PkiError, PkiErrorCode } from './errors.ts';
 import { signingAlgorithm, publicKeyInfoOfSpki, spkiToCryptoKey, type PublicKeyInfo } from './key-spec.ts';
 import { asText, decodePem, looksLikePem, toPem } from './pem.ts';
+import { rememberSpki } from './issue-certificate.ts';
 import type { San } from './san.ts';
 import type { CryptoKey, CryptoKeyPair } from './web-crypto-types.ts';
 
@@ -78,6 +79,7 @@ async function parseCsrDer(der: Uint8Array): Promise<Csr> {
   const req = new x509.Pkcs10CertificateRequest(der);
   const spki = new Uint8Array(req.publicKey.rawData);
   const publicKey = await spkiToCryptoKey(spki);
+  rememberSpki(publicKey, spki);
   let signatureValid = false;
   try {
     signatureValid = await req.verify(crypto);

@@ -5,6 +5,8 @@ import { issueCertificate } from './issue-certificate.ts';
 import { keyIdentifier } from './key-identifier.ts';
 import { profileOptions } from './profiles.ts';
 import { verifyChain } from './verify-chain.ts';
+import { parseCertificates } from './certificate.ts';
+import { parseSan } from './san.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const LATER = new Date('2026-06-02T00:00:00Z');
@@ -54,4 +56,27 @@ test('profileOptions() gives step\'s defaults for each profile', () => {
   assert.deepEqual(profileOptions('leaf', 'EC'), { lifetimeMs: 24 * h, isCA: false, keyUsage: ['digitalSignature'], extKeyUsage: ['serverAuth', 'clientAuth'], selfSigned: false, subjectAsSan: true });
   assert.deepEqual(profileOptions('leaf', 'RSA').keyUsage, ['digitalSignature', 'keyEncipherment']);
   assert.equal(profileOptions('self-signed', 'OKP').selfSigned, true);
+});
+
+test('issueCertificate() returns exactly what parsing its DER gives, for every key type and extension', async () => {
+  const specs = [{ kty: 'EC', crv: 'P-256' }, { kty: 'EC', crv: 'P-384' }, { kty: 'EC', crv: 'P-521' }, { kty: 'RSA', size: 2048 }, { kty: 'OKP', crv: 'Ed25519' }] as const;
+  const odd = new Date('2049-12-31T23:59:59.789Z');
+  for (const spec of specs) {
+    const caKeys = await generateKeyPair(spec);
+    const ca = await issueCertificate({
+      subject: 'root, with comma', publicKey: caKeys.publicKey, issuer: { selfSigned: caKeys.privateKey },
+      notBefore: new Date('2026-01-01T00:00:00.500Z'), notAfter: new Date('2051-01-01T00:00:00Z'), isCA: true, pathLen: 2,
+      keyUsage: ['cRLSign', 'keyCertSign', 'digitalSignature'], serialNumber: '00ff',
+    });
+    const leafKeys = await generateKeyPair();
+    const leaf = await issueCertificate({
+      subject: 'web', publicKey: leafKeys.publicKey, issuer: { certificate: ca, privateKey: caKeys.privateKey },
+      notBefore: NOW, notAfter: odd, keyUsage: ['keyEncipherment', 'digitalSignature'], extKeyUsage: ['clientAuth', 'serverAuth', '1.2.3.4'],
+      sans: ['web.example', '2001:db8::1', '10.0.0.1', 'spiffe://td/ns/a/sa/b', 'ops@example.com'].map(parseSan),
+    });
+    for (const cert of [ca, leaf]) {
+      const [parsed] = parseCertificates(cert.der);
+      assert.deepEqual({ ...cert }, { ...parsed }, `${JSON.stringify(spec)} ${cert.commonName}`);
+    }
+  }
 });

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { x509, crypto } from './x509-runtime.ts';
 import { PkiError, PkiErrorCode } from './errors.ts';
-import { extKeyUsageOid, fromPeculiar, internalsOf, keyUsageFlags, type Certificate } from './certificate.ts';
-import { signingAlgorithm } from './key-spec.ts';
+import {
+  assembleCertificate, extKeyUsageName, extKeyUsageOid, internalsOf, keyUsageFlags, keyUsageNames, signatureAlgorithmName, type Certificate,
+} from './certificate.ts';
+import { publicKeyInfoOfSpki, signingAlgorithm } from './key-spec.ts';
 import { keyIdentifier } from './key-identifier.ts';
 import type { San } from './san.ts';
 import type { CryptoKey } from './web-crypto-types.ts';
@@ -35,10 +37,29 @@ export interface IssueOptions {
   readonly serialNumber?: string;
 }
 
+// A CSR's key arrives as a CryptoKey whose SPKI parseCsr already had; exporting it
+// again costs a round trip through WebCrypto per leaf.
+const spkiCache = new WeakMap<CryptoKey, Uint8Array>();
+
+/** Remembers the SPKI of a public key (parseCsr calls this), so signing skips an export. */
+export function rememberSpki(key: CryptoKey, spki: Uint8Array): void {
+  spkiCache.set(key, spki);
+}
+
+async function spkiOf(key: CryptoKey): Promise<Uint8Array> {
+  let spki = spkiCache.get(key);
+  if (spki === undefined) {
+    spki = new Uint8Array(await crypto.subtle.exportKey('spki', key));
+    spkiCache.set(key, spki);
+  }
+  return spki;
+}
+
 /** What stays the same for every certificate one issuer signs: computed once. */
 interface IssuerCache {
   readonly name: x509.Name;
   readonly aki: x509.Extension;
+  readonly keyId: string;
 }
 
 // Identity signs a leaf per proxy per day from the same issuer: its name and key id
@@ -67,6 +88,7 @@ function issuerCache(cert: Certificate): IssuerCache {
       // to the parent's subject whatever string types the parent used.
       name: new x509.Name(peculiar.subjectName.toArrayBuffer()),
       aki: new x509.AuthorityKeyIdentifierExtension(keyId, false),
+      keyId,
     };
     issuerCaches.set(cert, cached);
   }
@@ -110,7 +132,11 @@ export async function issueCertificate(opts: IssueOptions): Promise<Certificate>
   if (opts.pathLen !== undefined && (opts.isCA !== true || !Number.isInteger(opts.pathLen) || opts.pathLen < 0)) {
     throw new PkiError(PkiErrorCode.badRequest, 'Give a path length only to a CA certificate, as a whole number of 0 or more');
   }
-  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', opts.publicKey));
+  const spki = await spkiOf(opts.publicKey);
+  // Certificates hold whole seconds (RFC 5280 §4.1.2.5): round here so the returned
+  // dates are the encoded ones.
+  const notBefore = new Date(Math.floor(opts.notBefore.getTime() / 1000) * 1000);
+  const notAfter = new Date(Math.floor(opts.notAfter.getTime() / 1000) * 1000);
   const subject = subjectName(opts.subject);
   const extensions: x509.Extension[] = [];
   if (opts.keyUsage !== undefined && opts.keyUsage.length > 0) {
@@ -145,16 +171,40 @@ export async function issueCertificate(opts: IssueOptions): Promise<Certificate>
     // RFC 5280 §4.2.1.6: with an empty subject, the SAN extension must be critical.
     extensions.push(new x509.SubjectAlternativeNameExtension(names, opts.subject === ''));
   }
+  const serialNumber = serialHex(opts.serialNumber);
+  const sigAlg = signingAlgorithm(signingKey);
   const created = await x509.X509CertificateGenerator.create({
-    serialNumber: serialHex(opts.serialNumber),
+    serialNumber,
     subject,
     issuer: issuerName,
-    notBefore: opts.notBefore,
-    notAfter: opts.notAfter,
+    notBefore,
+    notAfter,
     publicKey: spki,
     signingKey: signingKey as unknown as Parameters<typeof x509.X509CertificateGenerator.create>[0] extends { signingKey: infer K } ? K : never,
-    signingAlgorithm: signingAlgorithm(signingKey),
+    signingAlgorithm: sigAlg,
     extensions,
   });
-  return fromPeculiar(created);
+  const keyHash = (signingKey.algorithm as { hash?: { name: string } }).hash?.name;
+  const selfSigned = 'selfSigned' in opts.issuer;
+  const subjectText = subject.toString();
+  return assembleCertificate({
+    der: new Uint8Array(created.rawData),
+    subject: subjectText,
+    issuer: selfSigned ? subjectText : (opts.issuer as { certificate: Certificate }).certificate.subject,
+    commonName: opts.subject,
+    serialNumber: serialNumber.replace(/^(00)+(?=.)/, ''),
+    notBefore,
+    notAfter,
+    isCA: opts.isCA === true,
+    pathLen: opts.pathLen,
+    keyUsage: Object.freeze(opts.keyUsage === undefined ? [] : keyUsageNames(keyUsageFlags(opts.keyUsage))),
+    extKeyUsage: Object.freeze((opts.extKeyUsage ?? []).map((u) => extKeyUsageName(extKeyUsageOid(u)))),
+    sans: Object.freeze([...(opts.sans ?? [])]),
+    subjectKeyId: ski,
+    authorityKeyId: selfSigned ? ski : issuerCache((opts.issuer as { certificate: Certificate }).certificate).keyId,
+    publicKey: publicKeyInfoOfSpki(spki),
+    spki,
+    signatureAlgorithm: signatureAlgorithmName({ name: sigAlg.name, ...(keyHash !== undefined ? { hash: keyHash } : 'hash' in sigAlg ? { hash: String(sigAlg.hash) } : {}) }),
+    selfSigned,
+  });
 }
