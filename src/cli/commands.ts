@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { registerApply } from './apply.ts';
 import { registerCerts } from './certs.ts';
+import { registerCheck } from './check.ts';
 import { registerControlPlane } from './control-plane.ts';
 import { registerCreate } from './create.ts';
 import { registerDelete } from './delete.ts';
@@ -26,5 +27,6 @@ export const registerCommands: Array<(program: Command) => void> = [
   registerCreate,
   registerCerts,
   registerControlPlane,
+  registerCheck,
   registerDemoApp,
 ];
