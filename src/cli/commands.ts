@@ -11,9 +11,11 @@ import { registerDelete } from './delete.ts';
 import { registerDemoApp } from './demo-app.ts';
 import { registerDescribe } from './describe.ts';
 import { registerGet } from './get.ts';
+import { registerIdentity } from './identity.ts';
 import { registerPki } from './pki.ts';
 import { registerProxy } from './proxy.ts';
 import { registerProxyInit } from './proxy-init.ts';
+import { registerToken } from './token.ts';
 
 /** Registers each subcommand on `program`, in the order `weft --help` lists them. */
 export const registerCommands: Array<(program: Command) => void> = [
@@ -27,6 +29,8 @@ export const registerCommands: Array<(program: Command) => void> = [
   registerCreate,
   registerCerts,
   registerControlPlane,
+  registerIdentity,
+  registerToken,
   registerCheck,
   registerDemoApp,
 ];
