@@ -13,6 +13,9 @@ export {
 } from './certificate.ts';
 export type { CertificateRequest, CertificateRequestSpec, CertificateRequestStatus } from './certificate-request.ts';
 export type { ConfigMap } from './config-map.ts';
+export {
+  endpointsKind, type EndpointAddress, type EndpointPort, type Endpoints, type EndpointSubset, type EndpointTargetRef,
+} from './endpoints.ts';
 export { deploymentKind, type Deployment, type DeploymentSpec, type DeploymentStatus } from './deployment.ts';
 export { EventType, type Event, type ObjectReference } from './event.ts';
 export type { ClusterIssuer, Issuer, IssuerSpec, IssuerStatus } from './issuer.ts';
@@ -29,4 +32,5 @@ export {
 export { ERR_INVALID, ValidationError, formatProblem, type Problem } from './problem.ts';
 export { SecretType, type Secret } from './secret.ts';
 export type { ServiceAccount } from './service-account.ts';
+export { serviceKind, type Service, type ServicePort, type ServiceSpec } from './service.ts';
 export { assertValidResource, validateResource, type Validation } from './validate.ts';

@@ -2,6 +2,7 @@ import { UsageError } from '../errors/index.ts';
 import { certificateRequestKind, type CertificateRequest } from './certificate-request.ts';
 import { certificateKind, type Certificate } from './certificate.ts';
 import { configMapKind, type ConfigMap } from './config-map.ts';
+import { endpointsKind, type Endpoints } from './endpoints.ts';
 import { deploymentKind, type Deployment } from './deployment.ts';
 import { eventKind, type Event } from './event.ts';
 import { clusterIssuerKindDefinition, issuerKindDefinition, type ClusterIssuer, type Issuer } from './issuer.ts';
@@ -10,6 +11,7 @@ import { namespaceKind, type Namespace } from './namespace.ts';
 import { podKind, type Pod } from './pod.ts';
 import { secretKind, type Secret } from './secret.ts';
 import { serviceAccountKind, type ServiceAccount } from './service-account.ts';
+import { serviceKind, type Service } from './service.ts';
 
 /** Every kind weft serves. A new kind is one file plus one line here. */
 export const KINDS: readonly KindDefinition[] = [
@@ -22,6 +24,8 @@ export const KINDS: readonly KindDefinition[] = [
   clusterIssuerKindDefinition,
   certificateKind,
   certificateRequestKind,
+  serviceKind,
+  endpointsKind,
   podKind,
   deploymentKind,
 ];
@@ -37,6 +41,8 @@ export interface KindMap {
   ClusterIssuer: ClusterIssuer;
   Certificate: Certificate;
   CertificateRequest: CertificateRequest;
+  Service: Service;
+  Endpoints: Endpoints;
   Pod: Pod;
   Deployment: Deployment;
 }
