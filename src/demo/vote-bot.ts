@@ -35,9 +35,9 @@ export type VoteBotOptions = {
 
 /** Counts since start. */
 export type VoteBotStats = {
-  /** Votes sent (ticks that made a vote call, whatever the outcome). */
+  /** Ticks after the list loaded: answered votes, plus `skipped` ticks that voted for nothing. */
   votes: number;
-  /** Of which for :doughnut:. */
+  /** Votes sent for :doughnut:. */
   doughnut: number;
   /** Vote outcomes: `"200"`, `"500"`, …, `"error"`, `"skipped"`. */
   outcomes: Record<string, number>;
@@ -94,51 +94,58 @@ export function startVoteBot(opts: VoteBotOptions): VoteBot {
     }
   }
 
-  function get(path: string): Promise<{ status: number; body: string } | { status: 'error' }> {
+  type Answer = { status: number; body: string } | { status: 'error' };
+
+  /** One call; `done` runs before the call stops counting as in flight, so `close()` sees every count. */
+  function get(path: string, done: (answer: Answer) => void): void {
     inFlight++;
-    return new Promise<{ status: number; body: string } | { status: 'error' }>((resolve) => {
-      const req = request({ host: web.host, port: web.port, path, agent, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', () => resolve({ status: 'error' }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', () => resolve({ status: 'error' }));
-      req.end();
-    }).finally(() => {
+    let finished = false;
+    const finish = (answer: Answer): void => {
+      if (finished) return;
+      finished = true;
+      done(answer);
       inFlight--;
       if (inFlight === 0) for (const w of idleWaiters.splice(0)) w();
+    };
+    const req = request({ host: web.host, port: web.port, path, agent, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', () => finish({ status: 'error' }));
     });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', () => finish({ status: 'error' }));
+    req.end();
   }
 
-  async function loadList(): Promise<void> {
+  function loadList(): void {
     listing = true;
     total.listCalls++;
-    const res = await get('/api/list');
-    listing = false;
-    if (res.status !== 200) return;
-    try {
-      const list = JSON.parse(res.body) as Array<{ shortcode?: unknown }>;
-      const codes = list.map((e) => e.shortcode).filter((s): s is string => typeof s === 'string');
-      if (codes.length > 0) shortcodes = codes;
-    } catch {
-      // A garbled list is retried on the next tick, like an unreachable web.
-    }
+    get('/api/list', (res) => {
+      listing = false;
+      if (res.status !== 200) return;
+      try {
+        const list = JSON.parse(res.body) as Array<{ shortcode?: unknown }>;
+        const codes = list.map((e) => e.shortcode).filter((s): s is string => typeof s === 'string');
+        if (codes.length > 0) shortcodes = codes;
+      } catch {
+        // A garbled list is retried on the next tick, like an unreachable web.
+      }
+    });
   }
 
   function tick(): void {
     if (shortcodes === undefined) {
-      if (!listing) void loadList();
+      if (!listing) loadList();
+      return;
+    }
+    if (inFlight >= maxInFlight) {
+      count('skipped', false);
       return;
     }
     const choice = chooseVote(shortcodes, random, share);
     const doughnut = choice === DOUGHNUT;
-    if (inFlight >= maxInFlight) {
-      count('skipped', doughnut);
-      return;
-    }
-    void get(`/api/vote?choice=${encodeURIComponent(choice)}`).then((res) => count(String(res.status), doughnut));
+    get(`/api/vote?choice=${encodeURIComponent(choice)}`, (res) => count(String(res.status), doughnut));
   }
 
   function report(): void {
