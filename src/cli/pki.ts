@@ -100,6 +100,7 @@ function readCertificates(path: string, what: string): Certificate[] {
  */
 function writeOutputs(outputs: ReadonlyArray<{ path: string; data: string; mode: number }>, force: boolean): void {
   const temps: string[] = [];
+  const placed: string[] = [];
   try {
     for (const out of outputs) {
       const tmp = join(dirname(out.path), `.${basename(out.path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -107,9 +108,16 @@ function writeOutputs(outputs: ReadonlyArray<{ path: string; data: string; mode:
       writeFileSync(tmp, out.data, { mode: out.mode, flag: 'wx' });
     }
     for (const out of outputs) refuseOverwrite(out.path, force);
-    outputs.forEach((out, i) => renameSync(temps[i] as string, out.path));
+    outputs.forEach((out, i) => {
+      const existed = existsSync(out.path);
+      renameSync(temps[i] as string, out.path);
+      // A new file we placed is ours to take back if a later rename fails; a file
+      // replaced under --force cannot be restored, so it stays.
+      if (!existed) placed.push(out.path);
+    });
   } catch (err) {
     for (const tmp of temps) rmSync(tmp, { force: true });
+    if (placed.length < outputs.length) for (const path of placed) rmSync(path, { force: true });
     if (err instanceof WeftError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(`Check that the output directory exists and is writable: ${e.code ?? ''} ${e.path ?? ''}`.trim());
