@@ -66,7 +66,7 @@ export function judgeExpiry(input: ExpiryInput): CheckOutcome {
     }
     const overdue = now.getTime() - m.renewalTime.getTime();
     if (m.failedAttempts === 0 && overdue > (input.overdueAfterMs ?? 600_000)) {
-      problems.push(`its renewal was due at ${timeText(m.renewalTime)} and has not happened: is the certificate controller running?`);
+      problems.push(`its renewal was due at ${timeText(m.renewalTime)} and has not happened (is the certificate controller running, and is its Issuer Ready?)`);
     }
     const margin = notAfter.getTime() - m.renewalTime.getTime();
     if (m.coverageProblem !== undefined) {

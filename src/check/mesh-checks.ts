@@ -2,6 +2,7 @@
  * `weft check`: the running mesh. Store, control plane, Certificates and identity
  * (anchors and issuer), in the order a failure upstream explains one downstream.
  */
+import { conditionOf } from '../api/index.ts';
 import { keyMatchesCertificate, verifyChain, type Certificate, type PublicKeyInfo } from '../pki/index.ts';
 import { fail, ok, type Check, type CheckOutcome } from './check.ts';
 import { durationText, timeText } from './format.ts';
@@ -9,6 +10,10 @@ import { hint } from './hint.ts';
 import { httpGet } from './http-get.ts';
 import { judgeExpiry } from './judge-expiry.ts';
 import { renewalOf, type MeshContext } from './mesh-context.ts';
+
+// An issuance normally completes within one controller pass (seconds); ten minutes
+// without a result means it is waiting on something that will not come by itself.
+const STUCK_ISSUING_MS = 600_000;
 
 /** Category names, as headings of the text output. */
 export const Category = {
@@ -124,12 +129,39 @@ export function meshChecks(options: { expiryThresholdMs: number }): Check<MeshCo
       },
     },
     {
+      category: Category.certificates, description: 'every Issuer is Ready', hint: hint('issuers-ready'), severity: 'error',
+      async run(ctx) {
+        const store = await ctx.store();
+        const problems: string[] = [];
+        for (const kind of ['Issuer', 'ClusterIssuer'] as const) {
+          for (const i of (await store.list(kind)).items) {
+            const ready = conditionOf(i, 'Ready');
+            if (ready?.status === 'True') continue;
+            const ref = i.metadata.namespace === undefined ? i.metadata.name : `${i.metadata.namespace}/${i.metadata.name}`;
+            problems.push(`${kind} "${ref}" is not Ready: ${ready === undefined ? 'no Ready condition yet' : `${ready.reason ?? ''}: ${ready.message ?? ''}`}`);
+          }
+        }
+        return problems.length === 0 ? ok() : fail('error', list(problems));
+      },
+    },
+    {
       category: Category.certificates, description: 'no Certificate is failing to issue', hint: hint('certificates-issuing'), severity: 'error',
       async run(ctx) {
-        const problems = (await ctx.certificates()).map(renewalOf).filter((r) => r.failedAttempts > 0)
-          .map((r) => `Certificate "${r.certificate}" failed to issue ${r.failedAttempts} time(s)`
-            + (r.lastFailureTime === undefined ? '' : `, last at ${timeText(r.lastFailureTime)}`)
-            + (r.failureMessage === undefined ? '' : `: ${r.failureMessage}`));
+        const now = ctx.now();
+        const problems: string[] = [];
+        for (const c of await ctx.certificates()) {
+          const r = renewalOf(c);
+          const issuing = conditionOf(c, 'Issuing');
+          const since = issuing?.status === 'True' && issuing.lastTransitionTime !== undefined ? new Date(issuing.lastTransitionTime) : undefined;
+          if (r.failedAttempts > 0) {
+            problems.push(`Certificate "${r.certificate}" failed to issue ${r.failedAttempts} time(s)`
+              + (r.lastFailureTime === undefined ? '' : `, last at ${timeText(r.lastFailureTime)}`)
+              + (r.failureMessage === undefined ? '' : `: ${r.failureMessage}`));
+          } else if (since !== undefined && now.getTime() - since.getTime() > STUCK_ISSUING_MS) {
+            problems.push(`Certificate "${r.certificate}" has been issuing since ${timeText(since)} (${durationText(now.getTime() - since.getTime())}) `
+              + `without a result: ${issuing?.message ?? ''}; look at its Issuer and at "weft describe certificate ${c.metadata.name} -n ${c.metadata.namespace ?? 'default'}"`);
+          }
+        }
         return problems.length === 0 ? ok() : fail('error', list(problems));
       },
     },
