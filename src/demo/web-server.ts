@@ -32,6 +32,9 @@ export type WebServerOptions = ListenOptions & {
   log?: (line: string) => void;
 };
 
+/** At most one line about failing backends per this many ms. */
+const FAILURE_LOG_EVERY_MS = 5_000;
+
 /** An answer of the API before it is written: status and JSON body. */
 type Answer = { status: number; body: unknown };
 
@@ -82,6 +85,19 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningSer
     },
   };
 
+  // A backend that is down fails every request: one line per FAILURE_LOG_EVERY_MS, with a count, not a flood.
+  const failures = { lastMs: -Infinity, suppressed: 0 };
+  function logFailure(line: string): void {
+    const now = Date.now();
+    if (now - failures.lastMs < FAILURE_LOG_EVERY_MS) {
+      failures.suppressed++;
+      return;
+    }
+    log(failures.suppressed > 0 ? `${line} (and ${failures.suppressed} more failures since the last such line)` : line);
+    failures.lastMs = now;
+    failures.suppressed = 0;
+  }
+
   async function route(req: IncomingMessage): Promise<Answer | { status: number; html: string } | { status: number; text: string }> {
     const url = new URL(req.url ?? '/', 'http://web');
     const method = req.method ?? 'GET';
@@ -112,7 +128,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningSer
       const status = httpStatusForGrpc(typeof code === 'number' ? code : undefined);
       const message = (err as { details?: unknown }).details ?? (err instanceof Error ? err.message : String(err));
       // The doughnut's failure is the demo working as meant; anything else is worth a line.
-      if (code !== grpcStatus.UNKNOWN && code !== grpcStatus.NOT_FOUND) log(`web: ${req.method ?? 'GET'} ${req.url ?? '/'} failed with ${status}: ${String(message)}`);
+      if (code !== grpcStatus.UNKNOWN && code !== grpcStatus.NOT_FOUND) logFailure(`web: ${req.method ?? 'GET'} ${req.url ?? '/'} failed with ${status}: ${String(message).trim()}`);
       answer = { status, body: { error: String(message) } };
     }
     if ('html' in answer) send(res, answer.status, 'text/html; charset=utf-8', answer.html);
