@@ -5,13 +5,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { WeftError } from '../errors/index.ts';
-import { registerCommands } from './commands.ts';
+import { COMMANDS } from './commands.ts';
 
 /** Exit code for bad input: the user has to change something and run again. */
 export const EXIT_USAGE = 2;
 
-/** Builds the whole command tree. Exported so tests can drive it in-process. */
-export function buildProgram(): Command {
+/**
+ * Builds the command tree: only `only`'s command when it names one, else every
+ * command (for help and for "unknown command" errors).
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('weft')
     .description('weft: a service mesh with mutual TLS and certificates that rotate on their own')
     .showHelpAfterError('(run with --help for usage)')
@@ -20,13 +23,14 @@ export function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       writeOut: (s) => process.stdout.write(s),
     });
-  for (const register of registerCommands) register(program);
+  const entry = COMMANDS.find((c) => c.name === only);
+  for (const c of entry === undefined ? COMMANDS : [entry]) (await c.load())(program);
   return program;
 }
 
 /** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv.find((a) => !a.startsWith('-')));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
