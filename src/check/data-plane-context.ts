@@ -70,6 +70,7 @@ export class DataPlaneContext extends MeshContext {
   proxies(): Promise<ProxyObservation[]> {
     this.#observed ??= (async () => {
       const targets = await this.targets();
+      const config = await this.config();
       let client: { keyPem: string; certPem: string } | undefined;
       let bundleUnchecked: string | undefined;
       try {
@@ -79,10 +80,14 @@ export class DataPlaneContext extends MeshContext {
       }
       return Promise.all(targets.map(async (target): Promise<ProxyObservation> => {
         const admin = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.adminPort}`;
+        const identity = target.identity ?? (target.serviceAccount === undefined || target.namespace === undefined ? undefined
+          : identityName({ namespace: target.namespace, serviceAccount: target.serviceAccount }, config));
         const [ready, metricsReply, tls] = await Promise.all([
           httpGet(admin, '/ready', this.timeoutMs).catch((err: Error) => ({ error: err.message })),
           httpGet(admin, '/metrics', this.timeoutMs).catch((err: Error) => ({ error: err.message })),
-          probeMeshTls({ host: target.host, port: target.inboundPort }, { timeoutMs: this.timeoutMs, ...(client === undefined ? {} : { client }) }),
+          identity === undefined
+            ? { chain: [], accepted: undefined, error: `its identity is unknown: name it, as in --proxy-admin ${target.name}=HOST:PORT#IDENTITY` }
+            : probeMeshTls({ host: target.host, port: target.inboundPort, identity }, { timeoutMs: this.timeoutMs, ...(client === undefined ? {} : { client }) }),
         ]);
         const metrics = 'error' in metricsReply ? metricsReply
           : metricsReply.status === 200 ? parseMetrics(metricsReply.body) : { error: `GET /metrics answered HTTP ${metricsReply.status}` };

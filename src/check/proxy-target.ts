@@ -9,6 +9,10 @@ export interface ProxyTarget {
   readonly host: string;
   readonly adminPort: number;
   readonly inboundPort: number;
+  /** The identity the proxy serves (its certificate's DNS name), sent as SNI: proxies only speak mesh TLS to their own name. */
+  readonly identity?: string;
+  /** The pod's service account, from which the context derives {@link identity} when it is not given. */
+  readonly serviceAccount?: string;
 }
 
 /** The proxy's default ports (ARCHITECTURE.md): admin 4191, inbound 4143. */
@@ -22,18 +26,24 @@ function port(text: string, flag: string): number {
 }
 
 /**
- * Reads one `--proxy-admin` value: `[NS/POD=]HOST:ADMIN_PORT[,INBOUND_PORT]`
- * (`emojivoto/web-1=10.42.0.7:4191`, `127.0.0.1:41910,41430`, `[::1]:4191`).
- * The inbound port defaults to 4143.
+ * Reads one `--proxy-admin` value: `[NS/POD=]HOST:ADMIN_PORT[,INBOUND_PORT][#IDENTITY]`
+ * (`emojivoto/web-1=10.42.0.7:4191#web.emojivoto.serviceaccount.identity.weft.cluster.local`,
+ * `127.0.0.1:41910,41430`, `[::1]:4191`). The inbound port defaults to 4143; without
+ * an identity the certificate and bundle checks cannot reach the proxy's mesh TLS.
  */
 export function parseProxyTarget(text: string): ProxyTarget {
   const flag = `--proxy-admin "${text}"`;
-  const eq = text.indexOf('=');
-  const name = eq >= 0 ? text.slice(0, eq) : undefined;
-  const rest = eq >= 0 ? text.slice(eq + 1) : text;
+  const hash = text.indexOf('#');
+  const identity = hash >= 0 ? text.slice(hash + 1) : undefined;
+  const body = hash >= 0 ? text.slice(0, hash) : text;
+  const eq = body.indexOf('=');
+  const name = eq >= 0 ? body.slice(0, eq) : undefined;
+  const rest = eq >= 0 ? body.slice(eq + 1) : body;
   const [addr = '', inbound] = rest.split(',');
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(addr);
-  if (m === null) throw new UsageError(`Use [NS/POD=]HOST:PORT[,INBOUND_PORT] for ${flag}, such as "emojivoto/web-1=10.42.0.7:4191"`);
+  if (m === null || identity === '') {
+    throw new UsageError(`Use [NS/POD=]HOST:PORT[,INBOUND_PORT][#IDENTITY] for ${flag}, such as "emojivoto/web-1=10.42.0.7:4191"`);
+  }
   const host = (m[1] as string).replace(/^\[|\]$/g, '');
   const slash = name?.indexOf('/') ?? -1;
   return {
@@ -42,13 +52,14 @@ export function parseProxyTarget(text: string): ProxyTarget {
     host,
     adminPort: port(m[2] as string, flag),
     inboundPort: inbound === undefined ? PROXY_INBOUND_PORT : port(inbound, flag),
+    ...(identity === undefined ? {} : { identity }),
   };
 }
 
 /** What {@link proxyTargetsFromPods} reads of a Pod record (the embedded platform's, or Kubernetes'). */
 export interface PodLike {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> };
-  readonly spec?: { readonly containers?: ReadonlyArray<{ readonly name: string }> };
+  readonly spec?: { readonly serviceAccountName?: string; readonly containers?: ReadonlyArray<{ readonly name: string }> };
   readonly status?: { readonly podIP?: string };
 }
 
@@ -59,7 +70,8 @@ export const PROXY_CONTAINER = 'weft-proxy';
 
 /**
  * The meshed pods among `pods`: those with a {@link PROXY_ADMIN_ANNOTATION}, or with
- * a `weft-proxy` container and a pod IP (then the default ports).
+ * a `weft-proxy` container and a pod IP (then the default ports). Their identity
+ * comes from `spec.serviceAccountName` (default `default`).
  */
 export function proxyTargetsFromPods(pods: readonly PodLike[]): ProxyTarget[] {
   const out: ProxyTarget[] = [];
@@ -67,10 +79,11 @@ export function proxyTargetsFromPods(pods: readonly PodLike[]): ProxyTarget[] {
     const ns = pod.metadata.namespace ?? 'default';
     const name = `${ns}/${pod.metadata.name}`;
     const annotated = pod.metadata.annotations?.[PROXY_ADMIN_ANNOTATION];
+    const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
     if (annotated !== undefined) {
-      out.push({ ...parseProxyTarget(`${name}=${annotated}`), namespace: ns });
+      out.push({ serviceAccount, ...parseProxyTarget(`${name}=${annotated}`), namespace: ns });
     } else if (pod.spec?.containers?.some((c) => c.name === PROXY_CONTAINER) === true && pod.status?.podIP !== undefined) {
-      out.push({ name, namespace: ns, host: pod.status.podIP, adminPort: PROXY_ADMIN_PORT, inboundPort: PROXY_INBOUND_PORT });
+      out.push({ name, namespace: ns, host: pod.status.podIP, adminPort: PROXY_ADMIN_PORT, inboundPort: PROXY_INBOUND_PORT, serviceAccount });
     }
   }
   return out;

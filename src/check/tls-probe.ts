@@ -1,5 +1,4 @@
 import tls from 'node:tls';
-import { isIP } from 'node:net';
 import { parseCertificates, type Certificate } from '../pki/index.ts';
 import { MESH_ALPN } from '../proxy/index.ts';
 
@@ -24,7 +23,7 @@ export interface TlsProbe {
  * issuer (a proxy holding an old trust bundle refuses it). Closes at once after.
  */
 export function probeMeshTls(
-  address: { host: string; port: number },
+  address: { host: string; port: number; identity: string },
   options: { client?: { keyPem: string; certPem: string }; timeoutMs: number },
 ): Promise<TlsProbe> {
   return new Promise((resolve) => {
@@ -38,7 +37,8 @@ export function probeMeshTls(
       minVersion: 'TLSv1.3',
       // We read and judge the chain ourselves, against the store's anchors and `--at`.
       rejectUnauthorized: false,
-      ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
+      // Proxies speak mesh TLS only to a ClientHello naming their own identity.
+      servername: address.identity,
       ...(client === undefined ? {} : { key: client.keyPem, cert: client.certPem }),
     });
     const done = (probe: TlsProbe): void => {

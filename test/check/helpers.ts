@@ -109,12 +109,13 @@ export interface ArticleMesh {
  * Certificate (48h, renewBefore 25h), the trust-roots bundle, and `weft-config`
  * pointing identity at them; then one controller pass.
  */
-export async function articleMesh(t: T, options: { anchorNotAfter?: string } = {}): Promise<ArticleMesh> {
+export async function articleMesh(t: T, options: { anchorNotAfter?: string; start?: Date } = {}): Promise<ArticleMesh> {
   const dir = tempDir(t);
-  const clock = new ManualClock(T0.getTime());
+  const clock = new ManualClock(Math.floor((options.start ?? T0).getTime() / 1000) * 1000);
   pkiCreate(dir, [
     'root.linkerd.cluster.local', 'ca.crt', 'ca.key', '--profile', 'root-ca', '--no-password', '--insecure',
-    '--not-before=2026-11-01T00:00:00Z', `--not-after=${options.anchorNotAfter ?? '2036-11-01T00:00:00Z'}`,
+    `--not-before=${options.start === undefined ? '2026-11-01T00:00:00Z' : '-1h'}`,
+    `--not-after=${options.anchorNotAfter ?? (options.start === undefined ? '2036-11-01T00:00:00Z' : '87600h')}`,
   ]);
   const stateDir = join(dir, 'state');
   const store = openStore({ stateDir, clock: clock.now, pollIntervalMs: 20 });
