@@ -11,9 +11,14 @@ export const DEFAULT_DEADLINE_MS = 5_000;
 /**
  * Channel options. DNS TXT lookups for a service config are off: a pod may have no
  * DNS server at all (names come from /etc/hosts), and the lookup would only add
- * a timeout to the first call.
+ * a timeout to the first call. Reconnect backoff is capped at 5 s (grpc-js: 120 s)
+ * so traffic recovers within seconds once a restarted peer or proxy is back.
  */
-const CHANNEL_OPTIONS = { 'grpc.service_config_disable_resolution': 1 };
+const CHANNEL_OPTIONS = {
+  'grpc.service_config_disable_resolution': 1,
+  'grpc.initial_reconnect_backoff_ms': 500,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+};
 
 /** A unary-call client for one service definition. */
 export class DemoGrpcClient {
