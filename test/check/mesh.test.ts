@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  articleMesh, assertGolden, check, closedPort, createTlsSecret, H, pkiCreate, section, startControlPlane, weft,
+  articleMesh, assertGolden, check, closedPort, H, pkiCreate, section, startControlPlane, weft,
 } from './helpers.ts';
 
 test("the article's mesh passes every check without a warning (golden text and JSON)", async (t) => {
