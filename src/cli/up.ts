@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { formatProblem, validateResource, type Resource } from '../api/index.ts';
+import { UsageError } from '../errors/index.ts';
+import { checkPlatformPrivileges, platformDir, readMeshRecord, startLocalPlatform } from '../platform/index.ts';
+import type { ResourceStore } from '../store/index.ts';
+import { documentLabel, readManifests } from './manifests.ts';
+import { openCommandStore, stateDirOf, withStateDir } from './state-dir.ts';
+
+/** Set in the environment of the background supervisor that `--detach` starts. */
+const DETACHED_ENV = 'WEFT_UP_DETACHED';
+
+/**
+ * `weft up -f FILE`: the whole mesh on this machine — control plane, pods in
+ * network namespaces, their proxies — until Ctrl-C (then everything is removed).
+ * `--detach` leaves it running in the background and returns once every pod is ready.
+ */
+export function registerUp(program: Command): void {
+  withStateDir(program.command('up'))
+    .description('run a mesh on this machine from Kubernetes YAML: control plane, pods in network namespaces, proxies (needs root)')
+    .option('-f, --filename <path...>', 'manifests to apply first (file, directory, or - for stdin)')
+    .option('-d, --detach', 'run in the background; return once every pod is ready (stop with weft down)')
+    .option('--timeout <seconds>', 'with --detach: how long to wait for readiness', '120')
+    .action(async (opts: { filename?: string[]; detach?: boolean; timeout: string }, command: Command) => {
+      const stateDir = resolve(stateDirOf(command));
+      await checkPlatformPrivileges();
+      const documents = opts.filename === undefined ? [] : validManifests(opts.filename);
+      if (opts.detach === true) {
+        await detach(stateDir, Number(opts.timeout) * 1000);
+        return;
+      }
+      const store = openCommandStore(command);
+      const log = (line: string): void => { process.stderr.write(`${new Date().toISOString()} ${line}\n`); };
+      let platform;
+      try {
+        // Applied first, so the first reconcile already sees every Deployment and Service.
+        await applyAll(store, documents);
+        platform = await startLocalPlatform(store, { stateDir, log });
+      } catch (err) {
+        if (process.env[DETACHED_ENV] === '1') log(`error: ${err instanceof Error ? err.message : String(err)}`);
+        await platform?.stop();
+        store.close();
+        throw err;
+      }
+      const cp = platform.controlPlane;
+      for (const line of cp?.created ?? []) process.stdout.write(`${line}\n`);
+      process.stdout.write(`Mesh ${platform.names.id} running (state in ${stateDir}):\n`);
+      process.stdout.write(`  pods      ${platform.plan.podCidr} on bridge ${platform.names.bridge}; services ${platform.plan.serviceCidr}\n`);
+      if (cp !== undefined) {
+        process.stdout.write(`  identity  ${cp.identity.address}\n  admin     http://${cp.adminAddress}/ready\n`);
+      }
+      process.stdout.write(`  logs      ${join(platformDir(stateDir), 'pods')} (weft logs POD)\nStop with Ctrl-C or weft down.\n`);
+      const stop = new Promise<string>((res) => {
+        process.once('SIGINT', () => res('SIGINT'));
+        process.once('SIGTERM', () => res('SIGTERM'));
+      });
+      void platform.whenReady().then(() => process.stdout.write('Every pod is ready.\n'));
+      const signal = await stop;
+      process.stdout.write(`Stopping the mesh (${signal}): pods, namespaces, bridge, rules…\n`);
+      await platform.stop();
+      store.close();
+      process.stdout.write('Stopped; nothing is left behind.\n');
+    });
+}
+
+/** Reads and validates every manifest before anything starts: a typo must not leave half a mesh. */
+function validManifests(paths: string[]): Resource[] {
+  const { documents, errors } = readManifests(paths);
+  const problems = errors.map((e) => `${e.source}: document ${e.index}: ${e.message}`);
+  const out: Resource[] = [];
+  for (const doc of documents) {
+    const v = validateResource(doc.value);
+    if (!v.ok) problems.push(...v.problems.map((p) => `${doc.source}: document ${doc.index} (${documentLabel(doc.value)}): ${formatProblem(p)}`));
+    else out.push(v.resource);
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.join('\n')}\n`);
+    throw new UsageError(`Fix the ${problems.length} problem(s) above and run weft up again: nothing was started`);
+  }
+  return out;
+}
+
+/** Namespaces first; a Service keeps the ClusterIP it was given when the file names none. */
+async function applyAll(store: ResourceStore, documents: Resource[]): Promise<void> {
+  const ordered = [...documents.filter((d) => d.kind === 'Namespace'), ...documents.filter((d) => d.kind !== 'Namespace')];
+  for (const doc of ordered) {
+    if (doc.kind === 'Service') {
+      const spec = (doc.spec ?? {}) as { clusterIP?: string };
+      const old = (await store.get('Service', doc.metadata.name, doc.metadata.namespace)) as Resource | undefined;
+      const oldIp = (old?.spec as { clusterIP?: string } | undefined)?.clusterIP;
+      if ((spec.clusterIP === undefined || spec.clusterIP === '') && oldIp !== undefined) doc.spec = { ...spec, clusterIP: oldIp };
+    }
+    await store.apply(doc);
+  }
+}
+
+/** Starts this same command in the background and waits for its mesh to be ready. */
+async function detach(stateDir: string, timeoutMs: number): Promise<void> {
+  const dir = platformDir(stateDir);
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, 'supervisor.log');
+  const fd = openSync(logFile, 'w');
+  const args = process.argv.slice(1).filter((a) => a !== '--detach' && a !== '-d');
+  if (!args.includes('--state-dir')) args.push('--state-dir', stateDir);
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, [DETACHED_ENV]: '1' } });
+  let exited: number | null | undefined;
+  child.once('exit', (code) => { exited = code; });
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = readMeshRecord(stateDir);
+    if (record !== undefined && record.pid === child.pid && record.ready) {
+      process.stdout.write(`Mesh running in the background (pid ${record.pid}); every pod is ready:\n`);
+      for (const p of record.pods) process.stdout.write(`  ${p}\n`);
+      process.stdout.write(`Supervisor log: ${logFile}\nStop it with weft down${stateDir === undefined ? '' : ` --state-dir ${stateDir}`}.\n`);
+      return;
+    }
+    if (exited !== undefined) {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').filter((l) => /error/i.test(l)).pop() ?? '';
+      throw new UsageError(`Fix the problem and run weft up again: the mesh stopped during start-up (${tail.replace(/^\S+ /, '') || `exit code ${exited}`}); see ${logFile}`);
+    }
+    if (Date.now() > deadline) {
+      throw new UsageError(`Look at ${logFile} and weft get pods: the mesh is running (pid ${child.pid}) but not every pod was ready within ${timeoutMs / 1000}s; weft down stops it`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The embedded single-machine platform: each pod a network namespace on a bridge,
+ * with its address, /etc/hosts, service variables, projected token, proxy-init
+ * rules and proxy; Services as virtual IPs (DNAT inside each pod); Endpoints kept
+ * from ready pods; containers restarted with backoff. `weft up` / `weft down`.
+ */
+export {
+  cleanupMesh, DEPLOYMENT_LABEL, DESTINATION_PORT, INJECT_ANNOTATION, NETNS_ANNOTATION, startLocalPlatform,
+  type LocalPlatform, type LocalPlatformOptions,
+} from './platform.ts';
+export { LocalPod, PROXY_CONTAINER, PROXY_UID } from './local-pod.ts';
+export { platformDir, readMeshRecord, type MeshRecord } from './mesh-record.ts';
+export { meshNames, type MeshNames } from './names.ts';
+export { checkPlatformPrivileges, ERR_PLATFORM_PRIVILEGES } from './privileges.ts';
+export { hostsFile, type HostsFileOptions } from './hosts-file.ts';
+export { serviceEnv } from './service-env.ts';
+export { serviceRulesRestore, SERVICES_CHAIN, EGRESS_CHAIN, type ServiceRoute } from './service-rules.ts';
+export { addressPlan, chooseAddressIndex, type AddressPlan } from './address-plan.ts';
+export { restartDelay, type RestartBackoffOptions } from './backoff.ts';
+export { commandPath } from './run-command.ts';
