@@ -160,7 +160,7 @@ test('bad flags are a usage error (exit 2, one line)', async (t) => {
     [['-o', 'yaml'], /^error: Use -o text or -o json: got "yaml"\n$/],
     [['--fail-on', 'info'], /^error: Use --fail-on error or --fail-on warning: got "info"\n$/],
     [['--expiry-threshold', 'soon'], /^error: Use a positive duration such as "60d" or "720h" for --expiry-threshold: cannot read "soon"\n$/],
-    [['--proxy', '--proxy-admin', 'nowhere'], /^error: Use \[NS\/POD=\]HOST:PORT\[,INBOUND_PORT\] for --proxy-admin "nowhere"/],
+    [['--proxy', '--proxy-admin', 'nowhere'], /^error: Use \[NS\/POD=\]HOST:PORT\[,INBOUND_PORT\]\[#IDENTITY\] for --proxy-admin "nowhere"/],
   ] as const) {
     const r = await weft(['check', '--state-dir', mesh.stateDir, ...args]);
     assert.equal(r.code, 2, r.stderr);
