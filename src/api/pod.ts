@@ -145,7 +145,8 @@ export function containerNameProblems(spec: unknown, path: string): Array<{ path
 export function podReadyText(pod: { readonly metadata: unknown; spec?: unknown; status?: unknown }): string {
   const total = ((pod.spec as PodSpec | undefined)?.containers ?? []).length;
   const statuses = (pod.status as PodStatus | undefined)?.containerStatuses ?? [];
-  return `${statuses.filter((s) => s.ready).length}/${total}`;
+  // A meshed pod's proxy has a status too: count it, as kubectl counts a sidecar.
+  return `${statuses.filter((s) => s.ready).length}/${Math.max(total, statuses.length)}`;
 }
 
 function podStatus(o: { readonly metadata: unknown; status?: unknown }): PodStatus {

@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ContainerStatus, Pod, PodStatus, Probe } from '../../api/index.ts';
 import { proxyInit, proxyInitOptions, systemHost } from '../../proxy-init/index.ts';
@@ -90,6 +90,11 @@ export class LocalPod {
     if (ctx.meshed) {
       const proxyDir = join(ctx.dir, 'proxy');
       mkdirSync(proxyDir, { recursive: true });
+      // uid 2102 must reach its files: let it traverse (not list) the directories above.
+      for (let d = ctx.dir; d !== dirname(d) && d !== '/'; d = dirname(d)) {
+        const mode = statSync(d).mode & 0o777;
+        if ((mode & 0o001) === 0) chmodSync(d, mode | 0o001);
+      }
       chownSync(proxyDir, PROXY_UID, PROXY_UID);
       this.#proxy = new ContainerProcess({
         netns: net.netns,
