@@ -70,8 +70,7 @@ export class ServingTls implements CertificateProvider {
 
   addCaCertificateListener(listener: CaCertificateUpdateListener): void {
     this.#caListeners.add(listener);
-    // grpc-js expects the current value at once, as its file watcher provider does.
-    if (this.#ca !== null) listener(this.#ca);
+    this.#replay(() => this.#ca, listener);
   }
 
   removeCaCertificateListener(listener: CaCertificateUpdateListener): void {
@@ -80,11 +79,22 @@ export class ServingTls implements CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
     this.#identityListeners.add(listener);
-    if (this.#identity !== null) listener(this.#identity);
+    this.#replay(() => this.#identity, listener);
   }
 
   removeIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
     this.#identityListeners.delete(listener);
+  }
+
+  // The current value goes to a new listener on the next microtask, not at once:
+  // grpc-js registers listeners before the server's own watcher, so a value given
+  // synchronously is lost and the server drops every connection ("unloaded
+  // credentials") until the next renewal.
+  #replay<T>(current: () => T | null, listener: (value: T) => void): void {
+    queueMicrotask(() => {
+      const value = current();
+      if (value !== null) listener(value);
+    });
   }
 
   /** Re-reads the anchors and issues a fresh leaf; serialised, so changes during a renewal run one more. */
