@@ -15,9 +15,13 @@ test('parseProxyTarget() reads name, host, ports and identity', () => {
 test('proxyTargetsFromPods() keeps meshed pods and derives their service account', () => {
   const targets = proxyTargetsFromPods([
     { metadata: { name: 'web-1', namespace: 'emojivoto' }, spec: { serviceAccountName: 'web', containers: [{ name: 'web' }, { name: 'weft-proxy' }] }, status: { podIP: '10.42.0.7' } },
+    { metadata: { name: 'injected', namespace: 'emojivoto' }, spec: { containers: [{ name: 'app' }] }, status: { podIP: '10.42.0.9', containerStatuses: [{ name: 'app' }, { name: 'weft-proxy' }] } },
     { metadata: { name: 'plain', namespace: 'emojivoto' }, spec: { containers: [{ name: 'app' }] }, status: { podIP: '10.42.0.8' } },
   ]);
-  assert.deepEqual(targets, [{ name: 'emojivoto/web-1', namespace: 'emojivoto', host: '10.42.0.7', adminPort: 4191, inboundPort: 4143, serviceAccount: 'web' }]);
+  assert.deepEqual(targets, [
+    { name: 'emojivoto/web-1', namespace: 'emojivoto', host: '10.42.0.7', adminPort: 4191, inboundPort: 4143, serviceAccount: 'web' },
+    { name: 'emojivoto/injected', namespace: 'emojivoto', host: '10.42.0.9', adminPort: 4191, inboundPort: 4143, serviceAccount: 'default' },
+  ]);
 });
 
 test('parseMetrics() reads values and labels and skips comments', () => {

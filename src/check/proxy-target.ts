@@ -60,7 +60,7 @@ export function parseProxyTarget(text: string): ProxyTarget {
 export interface PodLike {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: { readonly serviceAccountName?: string; readonly containers?: ReadonlyArray<{ readonly name: string }> };
-  readonly status?: { readonly podIP?: string };
+  readonly status?: { readonly podIP?: string; readonly containerStatuses?: ReadonlyArray<{ readonly name: string }> };
 }
 
 /** Annotation a platform may set to say where a pod's proxy admin listens (`HOST:PORT[,INBOUND_PORT]`). */
@@ -70,7 +70,8 @@ export const PROXY_CONTAINER = 'weft-proxy';
 
 /**
  * The meshed pods among `pods`: those with a {@link PROXY_ADMIN_ANNOTATION}, or with
- * a `weft-proxy` container and a pod IP (then the default ports). Their identity
+ * a `weft-proxy` container (in the spec, or injected and so only in
+ * containerStatuses, as the embedded platform records it) and a pod IP (then the default ports). Their identity
  * comes from `spec.serviceAccountName` (default `default`).
  */
 export function proxyTargetsFromPods(pods: readonly PodLike[]): ProxyTarget[] {
@@ -82,7 +83,7 @@ export function proxyTargetsFromPods(pods: readonly PodLike[]): ProxyTarget[] {
     const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
     if (annotated !== undefined) {
       out.push({ serviceAccount, ...parseProxyTarget(`${name}=${annotated}`), namespace: ns });
-    } else if (pod.spec?.containers?.some((c) => c.name === PROXY_CONTAINER) === true && pod.status?.podIP !== undefined) {
+    } else if (pod.status?.podIP !== undefined && [...(pod.spec?.containers ?? []), ...(pod.status.containerStatuses ?? [])].some((c) => c.name === PROXY_CONTAINER)) {
       out.push({ name, namespace: ns, host: pod.status.podIP, adminPort: PROXY_ADMIN_PORT, inboundPort: PROXY_INBOUND_PORT, serviceAccount });
     }
   }

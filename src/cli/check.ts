@@ -11,6 +11,7 @@ import {
 } from '../check/index.ts';
 import { UsageError } from '../errors/index.ts';
 import { parseDuration, parseTimeOrDuration } from '../pki/index.ts';
+import { readMeshRecord } from '../platform/index.ts';
 import { systemHost } from '../proxy-init/index.ts';
 import { stateDirOf, withStateDir } from './state-dir.ts';
 
@@ -52,7 +53,7 @@ export function registerCheck(program: Command): void {
     .option('-o, --output <format>', 'text or json', 'text')
     .option('--fail-on <level>', 'exit 1 on "error" (default) or also on "warning"', 'error')
     .option('--expiry-threshold <duration>', 'an anchor or issuer that nothing renews fails when it expires within this', '60d')
-    .option('--control-plane-admin <host:port>', `control-plane admin address whose /ready must answer (repeatable; default ${DEFAULT_CONTROL_PLANE_ADMIN})`, collect, [])
+    .option('--control-plane-admin <host:port>', `control-plane admin address whose /ready must answer (repeatable; default: the running mesh's, else ${DEFAULT_CONTROL_PLANE_ADMIN})`, collect, [])
     .option('--proxy-admin <[ns/pod=]host:port[,inbound-port]>', 'with --proxy: a proxy to check besides the pods in the store (repeatable)', collect, [])
     .option('--timeout <duration>', 'deadline of each probe', '2s')
     .addOption(new Option('--at <time>', 'judge as if it were this time (RFC 3339 or a duration from now); for tests').hideHelp())
@@ -80,7 +81,9 @@ export function registerCheck(program: Command): void {
       } else {
         const ctx = new DataPlaneContext({
           stateDir, expiryThresholdMs, timeoutMs, proxyTargets,
-          controlPlaneAdmin: flags.controlPlaneAdmin.length > 0 ? flags.controlPlaneAdmin : [DEFAULT_CONTROL_PLANE_ADMIN],
+          // The embedded platform records where its control plane's admin listens (on the pod bridge's gateway).
+          controlPlaneAdmin: flags.controlPlaneAdmin.length > 0 ? flags.controlPlaneAdmin
+            : [readMeshRecord(stateDir)?.controlPlane?.admin ?? DEFAULT_CONTROL_PLANE_ADMIN],
           ...(at === undefined ? {} : { now: () => at }),
           ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
         });
