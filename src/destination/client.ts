@@ -21,6 +21,9 @@ import type { Resolution } from './resolve.ts';
 import { destinationServiceName } from './serving-tls.ts';
 import type { Update } from './wire.ts';
 
+const KEEPALIVE_MS = 30_000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
+
 /** The set an address has, as the client holds it. */
 export type DestinationView = Resolution;
 
@@ -174,6 +177,10 @@ function openWatch(
           // We dial an address but verify a name: the service's identity, as Linkerd's proxy does.
           'grpc.ssl_target_name_override': serverName,
           'grpc.default_authority': serverName,
+          // A stream can sit idle for hours: pings find a control plane that vanished
+          // without closing the connection (a killed VM, a dropped route) within ~40 s.
+          'grpc.keepalive_time_ms': KEEPALIVE_MS,
+          'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
         }),
       };
     }
