@@ -14,9 +14,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
+import { buildLean } from './build-lean.ts';
 
 /** Options of one benchmark run. */
-export type DataplaneOptions = { durationS: number; warmupS: number; connections: number[]; json: boolean; runs: number };
+export type DataplaneOptions = { durationS: number; warmupS: number; connections: number[]; json: boolean; runs: number; nodeFlags: string[] };
 
 type Measure = { rps: number; p50: number; p99: number; cpuUsPerReqPerHop: number | undefined; peakRssMb: number | undefined };
 
@@ -150,11 +151,12 @@ export async function runDataplane(o: DataplaneOptions): Promise<Record<string, 
       if (!ports.includes(p) && p !== origin && p !== originTcp) ports.push(p);
     }
     const [aIn, aOut, aAdmin, aHttp, aTcp, bIn, bOut, bAdmin] = ports as [number, number, number, number, number, number, number, number];
-    const weft = join(ROOT, 'bin/weft.js');
-    const common = ['proxy', '--log-level', 'warn'];
-    const wb = start(process.execPath, [weft, ...common, '--key-file', b.keyFile, '--cert-file', b.certFile, '--trust-anchors-file', b.trustAnchorsFile,
+    // The proxy runs as type-stripped JavaScript (see build-lean.ts: the TypeScript
+    // loader alone keeps ~50 MB resident), entered through its lean CLI entry point.
+    const weft = buildLean('src/cli/proxy.ts', join(ROOT, 'bench/results/lean'), ROOT);
+    const wb = start(process.execPath, [...o.nodeFlags, weft, '--log-level', 'warn', '--key-file', b.keyFile, '--cert-file', b.certFile, '--trust-anchors-file', b.trustAnchorsFile,
       '--inbound-addr', `127.0.0.1:${bIn}`, '--outbound-addr', `127.0.0.1:${bOut}`, '--admin-addr', `127.0.0.1:${bAdmin}`, '--inbound-forward-port', String(origin)]);
-    const wa = start(process.execPath, [weft, ...common, '--key-file', a.keyFile, '--cert-file', a.certFile, '--trust-anchors-file', a.trustAnchorsFile,
+    const wa = start(process.execPath, [...o.nodeFlags, weft, '--log-level', 'warn', '--key-file', a.keyFile, '--cert-file', a.certFile, '--trust-anchors-file', a.trustAnchorsFile,
       '--inbound-addr', `127.0.0.1:${aIn}`, '--outbound-addr', `127.0.0.1:${aOut}`, '--admin-addr', `127.0.0.1:${aAdmin}`,
       '--outbound-target', `${aHttp}=web.bench:${origin}`, '--outbound-target', `${aTcp}=tcp.bench:${originTcp}`,
       '--opaque-ports', String(originTcp),

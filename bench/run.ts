@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --duration 10 --warmup 2 --connections 16,64 --runs 1 --json]`:
+ * `npm run bench [-- --duration 10 --warmup 2 --connections 16,64 --runs 1 --json --node-flags '…']`:
  * runs every benchmark (today: the data plane). Not part of `npm test`: benchmarks
  * print numbers, tests never assert wall-clock times.
  */
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16,64' },
     runs: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 
@@ -22,4 +23,5 @@ await runDataplane({
   connections: values.connections.split(',').map(Number),
   runs: Number(values.runs),
   json: values.json,
+  nodeFlags: values['node-flags'].split(' ').filter((f) => f !== ''),
 });

@@ -113,7 +113,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   };
 
   const admin = createAdminServer({
-    metrics: () => metrics.registry.render(),
+    metrics: () => metrics.registry.render() + processMetrics(),
     notReadyReasons: () => (mesh.ready ? [] : ['no certificate yet']),
     shutdown: () => void stop(),
   });
@@ -128,4 +128,30 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   }
   log.info('proxy started', { identity: mesh.identity, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
   return { ports, metrics, identity: () => mesh.identity, stopped, stop };
+}
+
+const startedAt = Date.now() / 1000;
+
+/** Linkerd's (and Prometheus' standard) process metrics, plus the V8 heap: read at scrape time. */
+function processMetrics(): string {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return [
+    '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
+    '# TYPE process_cpu_seconds_total counter',
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+    '# TYPE process_resident_memory_bytes gauge',
+    `process_resident_memory_bytes ${mem.rss}`,
+    '# HELP process_start_time_seconds Time that the process started (in seconds since the UNIX epoch)',
+    '# TYPE process_start_time_seconds gauge',
+    `process_start_time_seconds ${Math.floor(startedAt)}`,
+    '# HELP nodejs_heap_bytes V8 heap and off-heap memory by kind.',
+    '# TYPE nodejs_heap_bytes gauge',
+    `nodejs_heap_bytes{kind="used"} ${mem.heapUsed}`,
+    `nodejs_heap_bytes{kind="total"} ${mem.heapTotal}`,
+    `nodejs_heap_bytes{kind="external"} ${mem.external}`,
+    `nodejs_heap_bytes{kind="array_buffers"} ${mem.arrayBuffers}`,
+    '',
+  ].join('\n');
 }

@@ -208,23 +208,22 @@ export class H1Session implements PoolOwner {
       sock.write(raw);
       return;
     }
-    // Rebuild only what changes; the header block is written as the slices it came in.
-    sock.cork();
-    if (origin !== undefined) sock.write(`${head.method} ${origin} HTTP/1.${head.minor}`, 'latin1');
-    else sock.write(raw.subarray(0, head.lineEnd));
+    // Rebuild into one buffer: one small copy is cheaper than a corked writev of slices.
+    const line = origin === undefined ? undefined : Buffer.from(`${head.method} ${origin} HTTP/1.${head.minor}`, 'latin1');
+    const pieces: Buffer[] = [line ?? raw.subarray(0, head.lineEnd)];
     let from = head.lineEnd;
     const drop = head.drop;
     if (drop !== undefined) {
       for (let i = 0; i < drop.length; i += 2) {
-        sock.write(raw.subarray(from, drop[i]!));
+        pieces.push(raw.subarray(from, drop[i]!));
         from = drop[i + 1]!;
       }
     }
     // `from` now points at a CRLF ending a line; the head ends with the blank line.
-    sock.write(raw.subarray(from, raw.length - 2));
-    if (add !== undefined) sock.write(add);
-    sock.write(CRLF);
-    sock.uncork();
+    pieces.push(raw.subarray(from, raw.length - 2));
+    if (add !== undefined) pieces.push(add);
+    pieces.push(CRLF);
+    sock.write(Buffer.concat(pieces));
   }
 
   #forwardBody(buf: Buffer): void {

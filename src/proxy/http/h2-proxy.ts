@@ -6,14 +6,25 @@
  * This is the slow path (node:http2 objects per stream); HTTP/1, the common case,
  * goes through `H1Session` instead.
  */
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
 import type { RouteStats } from '../metrics/index.ts';
 
-const {
-  HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_STATUS, NGHTTP2_CANCEL,
-} = http2.constants;
+/**
+ * node:http2, loaded on first use: it adds about 5 MB of resident memory, which a
+ * proxy that never sees HTTP/2 should not pay.
+ */
+export function loadHttp2(): typeof http2 {
+  return process.getBuiltinModule('node:http2');
+}
+
+const HTTP2_HEADER_AUTHORITY = ':authority';
+const HTTP2_HEADER_STATUS = ':status';
+/** RST_STREAM code CANCEL (RFC 9113 §7). */
+const NGHTTP2_CANCEL = 0x8;
+/** The END_STREAM flag of a HEADERS frame. */
+const NGHTTP2_FLAG_END_STREAM = 0x1;
 
 /** Headers HTTP/2 forbids or that only describe one hop (RFC 9113 §8.2.2). */
 const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
@@ -33,7 +44,7 @@ export type H2ConnectionOptions = {
 
 /** Serves HTTP/2 connections handed to it after detection. */
 export class H2Proxy {
-  readonly #server: http2.Http2Server;
+  #server: http2.Http2Server | undefined;
   readonly #log: Logger;
   #next: H2ConnectionOptions | undefined;
   readonly #bySession = new WeakMap<http2.Http2Session, H2ConnectionOptions>();
@@ -41,21 +52,27 @@ export class H2Proxy {
 
   constructor(log: Logger) {
     this.#log = log;
-    this.#server = http2.createServer({ maxSessionMemory: 16 });
-    this.#server.on('session', (s: http2.ServerHttp2Session) => {
+  }
+
+  #ensureServer(): http2.Http2Server {
+    if (this.#server !== undefined) return this.#server;
+    const server = loadHttp2().createServer({ maxSessionMemory: 16 });
+    this.#server = server;
+    server.on('session', (s: http2.ServerHttp2Session) => {
       // 'session' fires synchronously inside emit('connection'): bind its options.
       if (this.#next !== undefined) this.#bySession.set(s, this.#next);
       this.#sessions.add(s);
       s.on('close', () => this.#sessions.delete(s));
       s.on('error', () => {});
     });
-    this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+    server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+    return server;
   }
 
   /** Serves `socket` (any bytes already read must have been unshifted back). */
   serve(socket: Duplex, options: H2ConnectionOptions): void {
     this.#next = options;
-    this.#server.emit('connection', socket);
+    this.#ensureServer().emit('connection', socket);
     this.#next = undefined;
   }
 
@@ -116,7 +133,7 @@ export class H2Proxy {
       for (const k in h) if (!HOP_HEADERS.has(k)) resHeaders[k] = h[k];
       if (stream.destroyed) return;
       // END_STREAM on the headers (a gRPC trailers-only response): end the same way.
-      if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+      if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) {
         stream.respond(resHeaders, { endStream: true });
         return;
       }

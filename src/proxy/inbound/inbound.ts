@@ -8,14 +8,13 @@
  *                     ├─ http1 / h2 (plain client, tls="no_identity") ─▶ forward port
  *                     └─ other TLS (the application's own), opaque, timeout ─▶ pipe to forward port
  */
-import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
-import { H1Session, ProxyHttpError, type H2Target } from '../http/index.ts';
+import { H1Session, loadHttp2, ProxyHttpError, type H2Target } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
 import { decodeTransportHeader, pipeSockets, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
@@ -163,7 +162,7 @@ export class Inbound {
     const key = `app|h2|${port}`;
     let session = ctx.h2Sessions.get(key);
     if (session === undefined || session.closed || session.destroyed) {
-      const s = http2.connect(`http://${ctx.config.inboundForwardHost}:${port}`);
+      const s = loadHttp2().connect(`http://${ctx.config.inboundForwardHost}:${port}`);
       s.on('error', (err) => ctx.log.debug('h2 app session error', { port, reason: err.message }));
       const forget = (): void => {
         if (ctx.h2Sessions.get(key) === s) ctx.h2Sessions.delete(key);

@@ -9,13 +9,13 @@
  * (absolute-form URLs and CONNECT), and each `--outbound-target` listener has a fixed
  * authority. With proxy-init, the original destination will fill the same role.
  */
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { meshOpener, openMesh, plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
-import { H1Session, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
+import { H1Session, loadHttp2, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
 import { encodeTransportHeader, pipeSockets, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
 import { normalizeAuthority, type Destination, type Endpoint, type StaticDiscovery } from './static-discovery.ts';
@@ -203,7 +203,7 @@ export class Outbound {
     };
     const { ep } = target;
     const start = (socket: Duplex): void => {
-      const s = http2.connect(`http://${dest.authority}`, { createConnection: () => socket });
+      const s = loadHttp2().connect(`http://${dest.authority}`, { createConnection: () => socket });
       s.on('error', (err) => ctx.log.debug('h2 session error', { endpoint: `${ep.host}:${ep.port}`, reason: err.message }));
       const forget = (): void => {
         if (ctx.h2Sessions.get(target.key) === s) ctx.h2Sessions.delete(target.key);
