@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { CertificateController } from '../certs/index.ts';
+import { startDestinationService, type DestinationService } from '../destination/index.ts';
 import {
   bootstrapControlPlane, identityConfigFrom, startIdentityService, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
   type IdentityConfig, type IdentityService,
@@ -11,6 +12,8 @@ import type { ResourceStore } from '../store/index.ts';
 export interface ControlPlaneOptions {
   /** Identity gRPC address. Default `127.0.0.1:8080`. */
   readonly identityAddr?: string;
+  /** Destination gRPC address. Default `127.0.0.1:8086`. */
+  readonly destinationAddr?: string;
   /** Admin HTTP address (`/ready`, `/live`, `/metrics`). Default `127.0.0.1:9990`; port 0 picks one. */
   readonly adminAddr?: string;
   /** Settings written at bootstrap into `weft-config` (ignored once it exists). */
@@ -26,6 +29,7 @@ export interface ControlPlane {
   /** What the bootstrap created on an empty store (one sentence each). */
   readonly created: readonly string[];
   readonly identity: IdentityService;
+  readonly destination: DestinationService;
   /** The bound admin address, `host:port`. */
   readonly adminAddress: string;
   /** Stops everything, waiting for in-flight work. */
@@ -34,10 +38,11 @@ export interface ControlPlane {
 
 /**
  * Starts weft's control plane over a store: bootstrap (trust anchor, issuer
- * Certificate, config — only on an empty store), the certificate controller, and
- * the identity service, with one admin endpoint for all of them.
+ * Certificate, config — only on an empty store), the certificate controller, the
+ * identity service and the destination service, with one admin endpoint.
  *
  *   store ──▶ bootstrap ──▶ certificate controller ──▶ issuer Secret ──▶ identity (hot reload)
+ *     └──────────────── Services, Endpoints, Pods ──────────────────────▶ destination
  */
 export async function startControlPlane(store: ResourceStore, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = options.log ?? (() => {});
@@ -60,6 +65,13 @@ export async function startControlPlane(store: ResourceStore, options: ControlPl
   const running = controller.run(abort.signal);
 
   const identity = await startIdentityService(store, { addr: options.identityAddr ?? '127.0.0.1:8080' });
+  // Destination shares identity's watch of the issuer and anchors for its own TLS.
+  const destination = await startDestinationService(store, {
+    addr: options.destinationAddr ?? '127.0.0.1:8086',
+    issuers: identity.issuers,
+    config: identity.config,
+    log: (line) => log(`destination: ${line}`),
+  });
   const admin = createServer((req, res) => {
     if (req.url === '/live') {
       res.writeHead(200).end('live\n');
@@ -76,10 +88,13 @@ export async function startControlPlane(store: ResourceStore, options: ControlPl
   return {
     created: boot.created,
     identity,
+    destination,
     adminAddress,
     close: async () => {
       abort.abort();
       await closeServer(admin);
+      // Destination uses identity's issuer source: stop it first.
+      await destination.close();
       await identity.close();
       await running;
     },

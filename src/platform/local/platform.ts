@@ -148,6 +148,7 @@ class Platform implements LocalPlatform {
       this.controlPlane = await startControlPlane(this.#store, {
         ...this.#options.controlPlane,
         identityAddr: `${this.plan.gateway}:8080`,
+        destinationAddr: `${this.plan.gateway}:${DESTINATION_PORT}`,
         adminAddr: `${this.plan.gateway}:9990`,
         log: this.#log,
       });
