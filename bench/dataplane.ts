@@ -4,6 +4,8 @@
  *
  *   http1: wrk through weft (HTTP/1 framing pipe, pooled mTLS) vs HAProxy `mode http`
  *   tcp:   wrk through weft opaque TCP (transport header) vs HAProxy `mode tcp`
+ *   h1-over-h2: the rejected design (HTTP/1 over one multiplexed HTTP/2 session),
+ *          measured in the same run so the decision can be re-checked
  *
  * Prints requests/s, p50/p99, CPU µs per request per hop (from /proc, both hops
  * averaged), each proxy's peak RSS, and the ratios weft/HAProxy and weft/direct.
@@ -179,13 +181,20 @@ export async function runDataplane(o: DataplaneOptions): Promise<Record<string, 
       hap[mode] = { port: la, pids };
     }
 
+    // The design alternative for HTTP/1 between proxies: one multiplexed HTTP/2 session.
+    const [ha, hb] = [await freePort(), await freePort()];
+    const h2b = start(process.execPath, [join(ROOT, 'bench/h1-over-h2-hop.ts'), 'b', String(hb), String(origin), b.keyFile, b.certFile, pki.caCert]);
+    const h2a = start(process.execPath, [join(ROOT, 'bench/h1-over-h2-hop.ts'), 'a', String(ha), String(hb), a.keyFile, a.certFile, pki.caCert, b.identity]);
+    await Promise.all([waitPort(ha), waitPort(hb)]);
+
     const results: Record<string, Record<string, Measure>> = {};
     for (const c of o.connections) {
-      const runs: Record<string, Measure[]> = { direct: [], 'haproxy-http': [], 'weft-http': [], 'haproxy-tcp': [], 'weft-tcp': [] };
+      const runs: Record<string, Measure[]> = { direct: [], 'haproxy-http': [], 'weft-http': [], 'h1-over-h2': [], 'haproxy-tcp': [], 'weft-tcp': [] };
       for (let i = 0; i < o.runs; i++) {
         runs['direct']!.push(await measure(`http://127.0.0.1:${origin}/`, c, o, []));
         runs['haproxy-http']!.push(await measure(`http://127.0.0.1:${hap.http.port}/`, c, o, hap.http.pids));
         runs['weft-http']!.push(await measure(`http://127.0.0.1:${aHttp}/`, c, o, [wa.pid!, wb.pid!]));
+        runs['h1-over-h2']!.push(await measure(`http://127.0.0.1:${ha}/`, c, o, [h2a.pid!, h2b.pid!]));
         runs['haproxy-tcp']!.push(await measure(`http://127.0.0.1:${hap.tcp.port}/`, c, o, hap.tcp.pids));
         runs['weft-tcp']!.push(await measure(`http://127.0.0.1:${aTcp}/`, c, o, [wa.pid!, wb.pid!]));
       }

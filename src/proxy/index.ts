@@ -13,4 +13,5 @@ export { parseDestinationEntry, normalizeAuthority } from './outbound/index.ts';
 export { Logger, LOG_LEVELS } from './log.ts';
 export type { LogLevel, LogSink } from './log.ts';
 export { detect } from './detect/index.ts';
+export { ProxyMetrics } from './metrics/index.ts';
 export type { Detection, DetectOutcome } from './detect/index.ts';
