@@ -60,6 +60,9 @@ export class RouteStats {
   readonly #labels: string;
   readonly #requests: Sample;
   readonly #byStatus = new Map<number, StatusSeries>();
+  // Most responses on a route share one status: skip the map for a repeat.
+  #lastKey = -1;
+  #last: StatusSeries | undefined;
   constructor(r: Registry, labels: string) {
     this.#r = r;
     this.#labels = labels;
@@ -72,7 +75,7 @@ export class RouteStats {
   /** Counts a finished response; `status` 0 means no response (an error). */
   response(status: number, failure: boolean, latencyMs: number): void {
     const key = status * 2 + (failure ? 1 : 0);
-    let s = this.#byStatus.get(key);
+    let s = key === this.#lastKey ? this.#last : this.#byStatus.get(key);
     if (s === undefined) {
       const labels = `${this.#labels},status_code="${status}",classification="${failure ? 'failure' : 'success'}"`;
       s = {
@@ -81,6 +84,8 @@ export class RouteStats {
       };
       this.#byStatus.set(key, s);
     }
+    this.#lastKey = key;
+    this.#last = s;
     s.responses.value++;
     s.latency.observe(latencyMs);
   }
