@@ -33,4 +33,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'down', load: async () => (await import('./down.ts')).registerDown },
   { name: 'exec', load: async () => (await import('./exec.ts')).registerExec },
   { name: 'logs', load: async () => (await import('./logs.ts')).registerLogs },
+  { name: 'viz', load: async () => (await import('./viz.ts')).registerViz },
 ];
