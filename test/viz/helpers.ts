@@ -4,8 +4,10 @@
  * fixtures/record-emojivoto.ts), served by real HTTP servers on 127.0.0.x as fake
  * proxy admin endpoints.
  */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,4 +121,32 @@ export async function startFakeProxies(t: T, base: number): Promise<FakeProxies>
     port = (server.address() as { port: number }).port;
   }
   return { ips, port, pin: (n) => { pinned = n; } };
+}
+
+/** The repository root, for running bin/weft.js. */
+export const ROOT = join(import.meta.dirname, '..', '..');
+const GOLDEN = join(import.meta.dirname, 'golden');
+
+/** Compares `actual` with golden file `name`; WEFT_UPDATE_GOLDEN=1 rewrites it. */
+export function assertGolden(name: string, actual: string): void {
+  const file = join(GOLDEN, name);
+  if (process.env['WEFT_UPDATE_GOLDEN'] === '1') {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, actual);
+  }
+  assert.ok(existsSync(file), `Golden file ${file} is missing: run with WEFT_UPDATE_GOLDEN=1 to create it`);
+  assert.equal(actual, readFileSync(file, 'utf8'), `Output differs from ${file} (WEFT_UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+/** Runs `weft ARGS…` as a user does (without blocking this process's fake servers); resolves to its exit code and output. */
+export function runWeft(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'weft.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
