@@ -77,8 +77,8 @@ async function wrk(url: string, c: number, durationS: number): Promise<{ rps: nu
   await new Promise((r) => child.on('close', r));
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const p50 = ms(/50%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const p99 = ms(/99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p50 = ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '');
+  const p99 = ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: .*/.exec(out);
   if (errors) process.stderr.write(`wrk ${url}: ${errors[0]}\n`);
   return { rps, p50, p99, requests };
