@@ -109,14 +109,18 @@ function serveTap(req: http.IncomingMessage, res: http.ServerResponse, q: URLSea
   const resource = r === null || r === '' ? undefined : parseResourceRef(r, ns);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'content-security-policy': CSP });
   res.write(': tap from scraped metrics, one batch per scrape round\n\n');
-  let since = collector.data().nowMs;
+  // Start with the last round's batch, so a new viewer sees traffic at once (and misses no round while connecting).
+  const latest = (d: MeshData): number => Math.max(0, ...d.histories.map((h) => h.scrapes[h.scrapes.length - 1]?.timeMs ?? 0));
+  const previous = (d: MeshData): number => Math.max(0, ...d.histories.map((h) => h.scrapes[h.scrapes.length - 2]?.timeMs ?? 0));
+  let since = previous(collector.data());
   const send = (): void => {
     const data = collector.data();
     const events = tapEvents(data, { sinceMs: since, ...(resource === undefined ? {} : { resource }) })
       .filter((e) => ns === undefined || e.src.startsWith(`${ns}/`) || e.dst.startsWith(`${ns}/`));
     for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
-    since = Math.max(since, ...data.histories.map((h) => h.scrapes[h.scrapes.length - 1]?.timeMs ?? 0));
+    since = Math.max(since, latest(data));
   };
+  send();
   const off = collector.onRound(send);
   req.on('close', off);
 }
