@@ -94,7 +94,7 @@ kind: Namespace
 metadata: {name: fine}
 ---
 apiVersion: v1
-kind: Pod
+kind: Widget
 metadata: {name: web}
 ---
 apiVersion: cert-manager.io/v1
@@ -115,7 +115,7 @@ key: [unclosed
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
   assert.match(lines[0] ?? '', new RegExp(`^${file}: document 4: not valid YAML at line \\d+`));
-  assert.match(lines[1] ?? '', new RegExp(`^${file}: document 2 \\(Pod/web\\): kind: unknown kind "Pod": use one of Namespace, `));
+  assert.match(lines[1] ?? '', new RegExp(`^${file}: document 2 \\(Widget/web\\): kind: unknown kind "Widget": use one of Namespace, `));
   assert.equal(lines[2], `${file}: document 3 (Certificate/broken): spec.usages[1]: must be one of: "signing", "digital signature", "content commitment", "key encipherment", "key agreement", "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any", "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"`);
   assert.equal(lines[3], `${file}: document 3 (Certificate/broken): spec.renewBefore: must be shorter than spec.duration (48h)`);
   assert.equal(lines[4], 'error: Fix the 4 problem(s) above and apply again: nothing was applied');
@@ -157,7 +157,7 @@ test('weft create secret tls refuses a key that does not match the certificate',
 
 test('weft get refuses unknown kinds and formats with what to type instead', (t) => {
   const { weft } = cli(t);
-  const kind = weft(['get', 'pods']);
+  const kind = weft(['get', 'widgets']);
   assert.equal(kind.code, 2);
   assert.match(kind.stderr, /Use one of the resource types weft knows: .*certificate \(cert, certs\)/);
   const format = weft(['get', 'ns', '-o', 'xml']);
