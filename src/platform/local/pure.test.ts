@@ -35,6 +35,9 @@ test('serviceRulesRestore() spreads evenly over ready endpoints and confines egr
   assert.match(dnat[0] ?? '', /--probability 0\.33333 -j DNAT --to-destination 10\.244\.7\.2:8080$/);
   assert.match(dnat[1] ?? '', /--probability 0\.50000 -j DNAT --to-destination 10\.244\.7\.3:8080$/);
   assert.doesNotMatch(dnat[2] ?? '', /statistic/);
+  // Regression (injected pods could not connect): proxy-init's REDIRECT leaves OUTPUT's
+  // interface as eth0, so the egress chain must accept by the new address, 127.0.0.1.
+  assert.match(text, /-A WEFT_EGRESS -d 127\.0\.0\.0\/8 -j RETURN\n/);
   assert.match(text, /-A WEFT_EGRESS -d 10\.244\.7\.0\/24 -j RETURN\n-A WEFT_EGRESS -p tcp -j REJECT --reject-with tcp-reset\n-A WEFT_EGRESS -j REJECT\nCOMMIT/);
 });
 

@@ -39,6 +39,9 @@ export function serviceRulesRestore(routes: readonly ServiceRoute[], options: { 
   }
   lines.push('COMMIT', '*filter', `:${EGRESS_CHAIN} - [0:0]`,
     `-A ${EGRESS_CHAIN} -o lo -j RETURN`,
+    // proxy-init's REDIRECT has already turned an outbound connection into one to
+    // 127.0.0.1:4140, but the hook still names eth0 as its interface: match the address.
+    `-A ${EGRESS_CHAIN} -d 127.0.0.0/8 -j RETURN`,
     `-A ${EGRESS_CHAIN} -d ${options.podCidr} -j RETURN`,
     `-A ${EGRESS_CHAIN} -p tcp -j REJECT --reject-with tcp-reset`,
     `-A ${EGRESS_CHAIN} -j REJECT`,
