@@ -7,6 +7,12 @@
  * absent fields take their defaults, and an unknown enum value reads as UNKNOWN.
  */
 import { WeftError } from '../errors/index.ts';
+import { ProtoReader, ProtoWriter, WireType } from '../protobuf/index.ts';
+
+const { varint: VARINT, lengthDelimited: LENGTH_DELIMITED } = WireType;
+const fail = (message: string): DestinationWireError => new DestinationWireError(message);
+/** A reader whose failures are DestinationWireErrors. */
+const reader = (buf: Uint8Array): ProtoReader => new ProtoReader(buf, fail);
 
 /** How a proxy should treat traffic to an endpoint (`ProtocolHint.Protocol`). */
 export const Protocol = {
@@ -68,109 +74,10 @@ export class DestinationWireError extends WeftError {
   }
 }
 
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
-const FIXED32 = 5;
-
-class Writer {
-  readonly #parts: Uint8Array[] = [];
-
-  varint(value: number): void {
-    // Every varint here is a field key, a length, a port or an enum: non-negative and < 2^32.
-    let v = value >>> 0;
-    const bytes: number[] = [];
-    while (v >= 0x80) {
-      bytes.push((v & 0x7f) | 0x80);
-      v >>>= 7;
-    }
-    bytes.push(v);
-    this.#parts.push(Uint8Array.from(bytes));
-  }
-
-  uint(field: number, value: number): void {
-    // proto3 omits fields that hold their default value.
-    if (value === 0) return;
-    this.varint((field << 3) | VARINT);
-    this.varint(value);
-  }
-
-  bytes(field: number, value: Uint8Array): void {
-    this.varint((field << 3) | LENGTH_DELIMITED);
-    this.varint(value.length);
-    this.#parts.push(value);
-  }
-
-  string(field: number, value: string): void {
-    if (value !== '') this.bytes(field, Buffer.from(value, 'utf8'));
-  }
-
-  finish(): Uint8Array {
-    return Buffer.concat(this.#parts);
-  }
-}
-
-class Reader {
-  readonly #buf: Uint8Array;
-  #pos = 0;
-
-  constructor(buf: Uint8Array) {
-    this.#buf = buf;
-  }
-
-  varint(): number {
-    let result = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      const b = this.#buf[this.#pos++];
-      if (b === undefined) throw new DestinationWireError('Send a complete message: a varint is cut short');
-      result |= BigInt(b & 0x7f) << shift;
-      // uint32 fields keep the low 32 bits of a longer varint, as generated decoders do.
-      if ((b & 0x80) === 0) return Number(BigInt.asUintN(32, result));
-    }
-    throw new DestinationWireError('Send a valid message: a varint is longer than ten bytes');
-  }
-
-  bytes(): Uint8Array {
-    const len = this.varint();
-    if (this.#pos + len > this.#buf.length) throw new DestinationWireError('Send a complete message: a field is cut short');
-    const out = this.#buf.subarray(this.#pos, this.#pos + len);
-    this.#pos += len;
-    return out;
-  }
-
-  string(): string {
-    return Buffer.from(this.bytes()).toString('utf8');
-  }
-
-  skip(wireType: number): void {
-    if (wireType === VARINT) this.varint();
-    else if (wireType === LENGTH_DELIMITED) this.bytes();
-    else if (wireType === FIXED64) this.#advance(8);
-    else if (wireType === FIXED32) this.#advance(4);
-    else throw new DestinationWireError(`Send a valid message: unsupported wire type "${wireType}"`);
-  }
-
-  #advance(n: number): void {
-    if (this.#pos + n > this.#buf.length) throw new DestinationWireError('Send a complete message: a field is cut short');
-    this.#pos += n;
-  }
-
-  /** Each field of the message in order: its number and wire type. */
-  *fields(): Generator<{ field: number; wireType: number }> {
-    while (this.#pos < this.#buf.length) {
-      const key = this.varint();
-      yield { field: key >>> 3, wireType: key & 7 };
-    }
-  }
-}
-
-function expect(got: number, want: number, name: string): void {
-  if (got !== want) throw new DestinationWireError(`Send a valid message: field "${name}" has wire type ${got}, expected ${want}`);
-}
 
 /** Encodes a {@link GetDestination}. */
 export function encodeGetDestination(msg: GetDestination): Uint8Array {
-  const w = new Writer();
+  const w = new ProtoWriter();
   w.string(1, msg.authority);
   w.string(2, msg.contextToken);
   return w.finish();
@@ -178,15 +85,15 @@ export function encodeGetDestination(msg: GetDestination): Uint8Array {
 
 /** Decodes a {@link GetDestination}; throws {@link DestinationWireError} on malformed input. */
 export function decodeGetDestination(buf: Uint8Array): GetDestination {
-  const r = new Reader(buf);
+  const r = reader(buf);
   let authority = '';
   let contextToken = '';
   for (const { field, wireType } of r.fields()) {
     if (field === 1) {
-      expect(wireType, LENGTH_DELIMITED, 'authority');
+      r.expect(wireType, LENGTH_DELIMITED, 'authority');
       authority = r.string();
     } else if (field === 2) {
-      expect(wireType, LENGTH_DELIMITED, 'context_token');
+      r.expect(wireType, LENGTH_DELIMITED, 'context_token');
       contextToken = r.string();
     } else {
       r.skip(wireType);
@@ -196,23 +103,23 @@ export function decodeGetDestination(buf: Uint8Array): GetDestination {
 }
 
 function encodeTcpAddress(a: TcpAddress): Uint8Array {
-  const w = new Writer();
+  const w = new ProtoWriter();
   w.string(1, a.ip);
   w.uint(2, a.port);
   return w.finish();
 }
 
 function decodeTcpAddress(buf: Uint8Array): TcpAddress {
-  const r = new Reader(buf);
+  const r = reader(buf);
   let ip = '';
   let port = 0;
   for (const { field, wireType } of r.fields()) {
     if (field === 1) {
-      expect(wireType, LENGTH_DELIMITED, 'ip');
+      r.expect(wireType, LENGTH_DELIMITED, 'ip');
       ip = r.string();
     } else if (field === 2) {
-      expect(wireType, VARINT, 'port');
-      port = r.varint();
+      r.expect(wireType, VARINT, 'port');
+      port = r.uint32();
     } else {
       r.skip(wireType);
     }
@@ -221,17 +128,17 @@ function decodeTcpAddress(buf: Uint8Array): TcpAddress {
 }
 
 function encodeWeightedAddr(e: Endpoint): Uint8Array {
-  const w = new Writer();
+  const w = new ProtoWriter();
   w.bytes(1, encodeTcpAddress(e));
   w.uint(2, e.weight);
   w.string(3, e.identity ?? '');
-  const hint = new Writer();
+  const hint = new ProtoWriter();
   hint.uint(1, PROTOCOL_NUMBERS.indexOf(e.protocol));
   hint.uint(2, e.inboundPort ?? 0);
   w.bytes(4, hint.finish());
   // Sorted, so the same set always encodes to the same bytes.
   for (const key of Object.keys(e.labels).sort()) {
-    const entry = new Writer();
+    const entry = new ProtoWriter();
     entry.string(1, key);
     entry.string(2, e.labels[key] ?? '');
     w.bytes(5, entry.finish());
@@ -240,7 +147,7 @@ function encodeWeightedAddr(e: Endpoint): Uint8Array {
 }
 
 function decodeWeightedAddr(buf: Uint8Array): Endpoint {
-  const r = new Reader(buf);
+  const r = reader(buf);
   let addr: TcpAddress = { ip: '', port: 0 };
   let weight = 0;
   let identity = '';
@@ -249,39 +156,39 @@ function decodeWeightedAddr(buf: Uint8Array): Endpoint {
   const labels: Record<string, string> = {};
   for (const { field, wireType } of r.fields()) {
     if (field === 1) {
-      expect(wireType, LENGTH_DELIMITED, 'addr');
+      r.expect(wireType, LENGTH_DELIMITED, 'addr');
       addr = decodeTcpAddress(r.bytes());
     } else if (field === 2) {
-      expect(wireType, VARINT, 'weight');
-      weight = r.varint();
+      r.expect(wireType, VARINT, 'weight');
+      weight = r.uint32();
     } else if (field === 3) {
-      expect(wireType, LENGTH_DELIMITED, 'tls_identity');
+      r.expect(wireType, LENGTH_DELIMITED, 'tls_identity');
       identity = r.string();
     } else if (field === 4) {
-      expect(wireType, LENGTH_DELIMITED, 'protocol_hint');
-      const h = new Reader(r.bytes());
+      r.expect(wireType, LENGTH_DELIMITED, 'protocol_hint');
+      const h = reader(r.bytes());
       for (const f of h.fields()) {
         if (f.field === 1) {
-          expect(f.wireType, VARINT, 'protocol');
-          protocol = PROTOCOL_NUMBERS[h.varint()] ?? Protocol.unknown;
+          h.expect(f.wireType, VARINT, 'protocol');
+          protocol = PROTOCOL_NUMBERS[h.uint32()] ?? Protocol.unknown;
         } else if (f.field === 2) {
-          expect(f.wireType, VARINT, 'inbound_port');
-          inboundPort = h.varint();
+          h.expect(f.wireType, VARINT, 'inbound_port');
+          inboundPort = h.uint32();
         } else {
           h.skip(f.wireType);
         }
       }
     } else if (field === 5) {
-      expect(wireType, LENGTH_DELIMITED, 'metric_labels');
-      const m = new Reader(r.bytes());
+      r.expect(wireType, LENGTH_DELIMITED, 'metric_labels');
+      const m = reader(r.bytes());
       let key = '';
       let value = '';
       for (const f of m.fields()) {
         if (f.field === 1) {
-          expect(f.wireType, LENGTH_DELIMITED, 'key');
+          m.expect(f.wireType, LENGTH_DELIMITED, 'key');
           key = m.string();
         } else if (f.field === 2) {
-          expect(f.wireType, LENGTH_DELIMITED, 'value');
+          m.expect(f.wireType, LENGTH_DELIMITED, 'value');
           value = m.string();
         } else {
           m.skip(f.wireType);
@@ -305,8 +212,8 @@ function decodeWeightedAddr(buf: Uint8Array): Endpoint {
 
 /** Encodes an {@link Update}. */
 export function encodeUpdate(update: Update): Uint8Array {
-  const w = new Writer();
-  const inner = new Writer();
+  const w = new ProtoWriter();
+  const inner = new ProtoWriter();
   if (update.kind === 'add') {
     for (const e of update.endpoints) inner.bytes(1, encodeWeightedAddr(e));
     w.bytes(1, inner.finish());
@@ -322,16 +229,16 @@ export function encodeUpdate(update: Update): Uint8Array {
 
 /** Decodes an {@link Update}; throws {@link DestinationWireError} on malformed input or when no variant is set. */
 export function decodeUpdate(buf: Uint8Array): Update {
-  const r = new Reader(buf);
+  const r = reader(buf);
   let update: Update | undefined;
   for (const { field, wireType } of r.fields()) {
     if (field === 1) {
-      expect(wireType, LENGTH_DELIMITED, 'add');
-      const inner = new Reader(r.bytes());
+      r.expect(wireType, LENGTH_DELIMITED, 'add');
+      const inner = reader(r.bytes());
       const endpoints: Endpoint[] = [];
       for (const f of inner.fields()) {
         if (f.field === 1) {
-          expect(f.wireType, LENGTH_DELIMITED, 'addrs');
+          inner.expect(f.wireType, LENGTH_DELIMITED, 'addrs');
           endpoints.push(decodeWeightedAddr(inner.bytes()));
         } else {
           inner.skip(f.wireType);
@@ -339,12 +246,12 @@ export function decodeUpdate(buf: Uint8Array): Update {
       }
       update = { kind: 'add', endpoints };
     } else if (field === 2) {
-      expect(wireType, LENGTH_DELIMITED, 'remove');
-      const inner = new Reader(r.bytes());
+      r.expect(wireType, LENGTH_DELIMITED, 'remove');
+      const inner = reader(r.bytes());
       const addresses: TcpAddress[] = [];
       for (const f of inner.fields()) {
         if (f.field === 1) {
-          expect(f.wireType, LENGTH_DELIMITED, 'addrs');
+          inner.expect(f.wireType, LENGTH_DELIMITED, 'addrs');
           addresses.push(decodeTcpAddress(inner.bytes()));
         } else {
           inner.skip(f.wireType);
@@ -352,13 +259,13 @@ export function decodeUpdate(buf: Uint8Array): Update {
       }
       update = { kind: 'remove', addresses };
     } else if (field === 3) {
-      expect(wireType, LENGTH_DELIMITED, 'no_endpoints');
-      const inner = new Reader(r.bytes());
+      r.expect(wireType, LENGTH_DELIMITED, 'no_endpoints');
+      const inner = reader(r.bytes());
       let exists = false;
       for (const f of inner.fields()) {
         if (f.field === 1) {
-          expect(f.wireType, VARINT, 'exists');
-          exists = inner.varint() !== 0;
+          inner.expect(f.wireType, VARINT, 'exists');
+          exists = inner.uint32() !== 0;
         } else {
           inner.skip(f.wireType);
         }
