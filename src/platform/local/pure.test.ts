@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressPlan, chooseAddressIndex } from './address-plan.ts';
 import { restartDelay } from './backoff.ts';
+import { containerCommand } from './container-command.ts';
 import { hostsFile } from './hosts-file.ts';
 import { checkPlatformPrivileges } from './privileges.ts';
 import { serviceEnv } from './service-env.ts';
@@ -56,4 +57,11 @@ test('checkPlatformPrivileges() names every missing capability and changes nothi
     code: 'WEFT_ERR_PLATFORM_PRIVILEGES',
     message: /^Run weft up as root .*lacks CAP_NET_RAW, CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID \(CapEff 0x1000\); nothing was changed$/,
   });
+});
+
+test('containerCommand() runs a command named weft with this repository\'s CLI and Node, and leaves others alone', () => {
+  assert.deepEqual(containerCommand(['weft', 'demo-app', 'web'], { nodePath: '/n/node', weftBin: '/r/bin/weft.js' }), ['/n/node', '/r/bin/weft.js', 'demo-app', 'web']);
+  assert.deepEqual(containerCommand(['node', '-e', 'weft']), ['node', '-e', 'weft']);
+  assert.deepEqual(containerCommand(['/usr/bin/weft', 'x']), ['/usr/bin/weft', 'x']);
+  assert.deepEqual(containerCommand([]), []);
 });
