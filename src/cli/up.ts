@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem, validateResource, type Resource } from '../api/index.ts';
 import { UsageError } from '../errors/index.ts';
-import { checkPlatformPrivileges, platformDir, readMeshRecord, startLocalPlatform } from '../platform/index.ts';
+import { identityConfigFrom, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE } from '../identity/index.ts';
+import { formatDuration } from '../pki/index.ts';
+import { checkPlatformPrivileges, platformDir, readMeshRecord, rotationSettings, startLocalPlatform, type LocalPlatform } from '../platform/index.ts';
 import type { ResourceStore } from '../store/index.ts';
 import { documentLabel, readManifests } from './manifests.ts';
 import { openCommandStore, stateDirOf, withStateDir } from './state-dir.ts';
@@ -23,9 +25,14 @@ export function registerUp(program: Command): void {
     .option('-f, --filename <path...>', 'manifests to apply first (file, directory, or - for stdin)')
     .option('-d, --detach', 'run in the background; return once every pod is ready (stop with weft down)')
     .option('--timeout <seconds>', 'with --detach: how long to wait for readiness', '120')
-    .action(async (opts: { filename?: string[]; detach?: boolean; timeout: string }, command: Command) => {
+    .option('--issuer-duration <duration>', 'on first start: the identity issuer Certificate\'s duration (default 48h; at least 1h)')
+    .option('--issuer-renew-before <duration>', 'on first start: the issuer\'s renewBefore (default 25h; at least 5m)')
+    .option('--issuance-lifetime <duration>', 'on first start: workload certificates\' lifetime (default 24h; proxies renew at 70%)')
+    .action(async (opts: UpFlags, command: Command) => {
       const stateDir = resolve(stateDirOf(command));
       await checkPlatformPrivileges();
+      const rotation = rotationSettings(opts);
+      for (const w of rotation.warnings) process.stderr.write(`warning: ${w}\n`);
       const documents = opts.filename === undefined ? [] : validManifests(opts.filename);
       if (opts.detach === true) {
         await detach(stateDir, Number(opts.timeout) * 1000);
@@ -37,7 +44,13 @@ export function registerUp(program: Command): void {
       try {
         // Applied first, so the first reconcile already sees every Deployment and Service.
         await applyAll(store, documents);
-        platform = await startLocalPlatform(store, { stateDir, log });
+        platform = await startLocalPlatform(store, {
+          stateDir, log,
+          controlPlane: {
+            ...(rotation.issuer === undefined ? {} : { issuer: rotation.issuer }),
+            ...(rotation.issuanceLifetimeMs === undefined ? {} : { config: { issuanceLifetimeMs: rotation.issuanceLifetimeMs } }),
+          },
+        });
       } catch (err) {
         if (process.env[DETACHED_ENV] === '1') log(`error: ${err instanceof Error ? err.message : String(err)}`);
         await platform?.stop();
@@ -49,20 +62,71 @@ export function registerUp(program: Command): void {
       process.stdout.write(`Mesh ${platform.names.id} running (state in ${stateDir}):\n`);
       process.stdout.write(`  pods      ${platform.plan.podCidr} on bridge ${platform.names.bridge}; services ${platform.plan.serviceCidr}\n`);
       if (cp !== undefined) {
-        process.stdout.write(`  identity  ${cp.identity.address}\n  admin     http://${cp.adminAddress}/ready\n`);
+        process.stdout.write(`  identity  ${cp.identity.address}; destination ${cp.destination.address}\n  admin     http://${cp.adminAddress}/ready\n`);
+        process.stdout.write(`  rotation  ${await rotationLine(store)}\n`);
       }
       process.stdout.write(`  logs      ${join(platformDir(stateDir), 'pods')} (weft logs POD)\nStop with Ctrl-C or weft down.\n`);
+      // A second Ctrl-C (impatience, or a signal relayed by npm) must not kill the
+      // supervisor half-way through removing what it created.
+      let stopping = false;
       const stop = new Promise<string>((res) => {
-        process.once('SIGINT', () => res('SIGINT'));
-        process.once('SIGTERM', () => res('SIGTERM'));
+        const on = (sig: string) => (): void => {
+          if (stopping) {
+            process.stderr.write('Still stopping the mesh: wait a few seconds.\n');
+            return;
+          }
+          stopping = true;
+          res(sig);
+        };
+        process.on('SIGINT', on('SIGINT'));
+        process.on('SIGTERM', on('SIGTERM'));
+        process.on('SIGHUP', on('SIGHUP'));
       });
-      void platform.whenReady().then(() => process.stdout.write('Every pod is ready.\n'));
+      void platform.whenReady().then(async () => {
+        if (stopping) return;
+        process.stdout.write(`Every pod is ready.\n${await whereToLook(store, platform, stateDir)}`);
+      }).catch(() => {});
       const signal = await stop;
       process.stdout.write(`Stopping the mesh (${signal}): pods, namespaces, bridge, rules…\n`);
       await platform.stop();
       store.close();
       process.stdout.write('Stopped; nothing is left behind.\n');
     });
+}
+
+interface UpFlags {
+  filename?: string[];
+  detach?: boolean;
+  timeout: string;
+  issuerDuration?: string;
+  issuerRenewBefore?: string;
+  issuanceLifetime?: string;
+}
+
+/** The issuer Certificate's and workload certificates' lifetimes, as the store holds them. */
+async function rotationLine(store: ResourceStore): Promise<string> {
+  const config = identityConfigFrom(await store.get('ConfigMap', WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE));
+  const cert = await store.get('Certificate', config.issuerSecretName, config.controlPlaneNamespace) as { spec?: { duration?: string; renewBefore?: string } } | undefined;
+  const issuer = cert === undefined
+    ? `issuer Secret "${config.controlPlaneNamespace}/${config.issuerSecretName}" (not managed by a Certificate)`
+    : `issuer Certificate "${config.controlPlaneNamespace}/${config.issuerSecretName}" lives ${cert.spec?.duration ?? '90d'}, renewed ${cert.spec?.renewBefore ?? '1/3 of it'} before expiry`;
+  return `${issuer}; workload certificates live ${formatDuration(config.issuanceLifetimeMs)} (proxies renew at 70%)`;
+}
+
+/** For each Service, a command that reaches it from inside the mesh. */
+async function whereToLook(store: ResourceStore, platform: LocalPlatform, stateDir: string): Promise<string> {
+  const services = (await store.list('Service')).items as unknown as Array<{ metadata: { name: string; namespace?: string }; spec: { clusterIP?: string; ports?: Array<{ port: number }> } }>;
+  const lines: string[] = [];
+  const flag = process.env['WEFT_STATE_DIR'] === stateDir ? '' : ` --state-dir ${stateDir}`;
+  for (const svc of services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const port = svc.spec.ports?.[0]?.port;
+    const from = [...platform.pods().values()].find((p) => (p.pod.metadata.namespace ?? 'default') === ns);
+    const deploy = from?.pod.metadata.labels?.['weft.dev/deployment'];
+    if (port === undefined || svc.spec.clusterIP === undefined || deploy === undefined) continue;
+    lines.push(`  weft exec${flag} deploy/${deploy} -n ${ns} -- curl -s http://${svc.metadata.name}.${ns}${port === 80 ? '' : `:${port}`}/    # ${svc.spec.clusterIP}`);
+  }
+  return lines.length === 0 ? '' : `Reach a Service from inside the mesh:\n${lines.join('\n')}\n`;
 }
 
 /** Reads and validates every manifest before anything starts: a typo must not leave half a mesh. */

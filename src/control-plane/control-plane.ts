@@ -18,6 +18,8 @@ export interface ControlPlaneOptions {
   readonly adminAddr?: string;
   /** Settings written at bootstrap into `weft-config` (ignored once it exists). */
   readonly config?: Partial<IdentityConfig>;
+  /** The identity issuer Certificate's duration and renewBefore at bootstrap (default 48h and 25h, as in the article). */
+  readonly issuer?: { readonly duration?: string; readonly renewBefore?: string };
   /** Namespace of ClusterIssuer CA Secrets. Default `cert-manager`. */
   readonly clusterResourceNamespace?: string;
   /** Told about every reconcile error and state change, one line each. Default: nothing. */
@@ -46,7 +48,10 @@ export interface ControlPlane {
  */
 export async function startControlPlane(store: ResourceStore, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = options.log ?? (() => {});
-  const boot = await bootstrapControlPlane(store, options.config === undefined ? {} : { config: options.config });
+  const boot = await bootstrapControlPlane(store, {
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+  });
   const abort = new AbortController();
   const controller = new CertificateController(store, {
     ...(options.clusterResourceNamespace !== undefined ? { clusterResourceNamespace: options.clusterResourceNamespace } : {}),

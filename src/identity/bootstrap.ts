@@ -37,6 +37,13 @@ export interface BootstrapOptions {
   readonly config?: Partial<IdentityConfig>;
   /** Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * The identity issuer Certificate's `duration` and `renewBefore` (Go-style
+   * durations). Default {@link IDENTITY_ISSUER_DURATION} and
+   * {@link IDENTITY_ISSUER_RENEW_BEFORE}, as in the article; shorter ones let a demo
+   * show rotation within minutes. Used only when the Certificate is created.
+   */
+  readonly issuer?: { readonly duration?: string; readonly renewBefore?: string };
 }
 
 /** What {@link bootstrapControlPlane} did. */
@@ -113,6 +120,8 @@ export async function bootstrapControlPlane(store: ResourceStore, opts: Bootstra
     created.push(`Created Issuer "${ns}/${CA_ISSUER_NAME}" over the trust anchor`);
   }
 
+  const issuerDuration = opts.issuer?.duration ?? IDENTITY_ISSUER_DURATION;
+  const issuerRenewBefore = opts.issuer?.renewBefore ?? IDENTITY_ISSUER_RENEW_BEFORE;
   if ((await store.get('Certificate', config.issuerSecretName, ns)) === undefined) {
     await store.apply({
       apiVersion: CERT_MANAGER_API_VERSION, kind: 'Certificate',
@@ -122,14 +131,14 @@ export async function bootstrapControlPlane(store: ResourceStore, opts: Bootstra
         issuerRef: { name: CA_ISSUER_NAME, kind: 'Issuer' },
         commonName: `identity.${ns}.${config.trustDomain}`,
         dnsNames: [`identity.${ns}.${config.trustDomain}`],
-        duration: IDENTITY_ISSUER_DURATION,
-        renewBefore: IDENTITY_ISSUER_RENEW_BEFORE,
+        duration: issuerDuration,
+        renewBefore: issuerRenewBefore,
         isCA: true,
         privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
         usages: ['cert sign', 'crl sign', 'server auth', 'client auth'],
       },
     });
-    created.push(`Created Certificate "${ns}/${config.issuerSecretName}" (${IDENTITY_ISSUER_DURATION}, renewBefore ${IDENTITY_ISSUER_RENEW_BEFORE}) for the identity issuer`);
+    created.push(`Created Certificate "${ns}/${config.issuerSecretName}" (${issuerDuration}, renewBefore ${issuerRenewBefore}) for the identity issuer`);
   }
 
   await ensure('ServiceAccount', IDENTITY_SERVICE_ACCOUNT, ns, async () => ({}), `Created ServiceAccount "${ns}/${IDENTITY_SERVICE_ACCOUNT}"`);

@@ -18,3 +18,4 @@ export { serviceRulesRestore, SERVICES_CHAIN, EGRESS_CHAIN, type ServiceRoute } 
 export { addressPlan, chooseAddressIndex, type AddressPlan } from './address-plan.ts';
 export { restartDelay, type RestartBackoffOptions } from './backoff.ts';
 export { commandPath } from './run-command.ts';
+export { rotationSettings, type RotationFlags, type RotationSettings } from './rotation-settings.ts';

@@ -6,6 +6,7 @@ import { containerCommand } from './container-command.ts';
 import { hostsFile } from './hosts-file.ts';
 import { checkPlatformPrivileges } from './privileges.ts';
 import { serviceEnv } from './service-env.ts';
+import { rotationSettings } from './rotation-settings.ts';
 import { serviceRulesRestore } from './service-rules.ts';
 
 const web = { metadata: { name: 'web-svc', namespace: 'shop' }, spec: { clusterIP: '10.96.7.10', ports: [{ name: 'http', port: 80 }] } };
@@ -64,4 +65,16 @@ test('containerCommand() runs a command named weft with this repository\'s CLI a
   assert.deepEqual(containerCommand(['node', '-e', 'weft']), ['node', '-e', 'weft']);
   assert.deepEqual(containerCommand(['/usr/bin/weft', 'x']), ['/usr/bin/weft', 'x']);
   assert.deepEqual(containerCommand([]), []);
+});
+
+test('rotationSettings() passes shortened issuer and workload lifetimes through and refuses what cert-manager refuses', () => {
+  assert.deepEqual(rotationSettings({}), { warnings: [] });
+  assert.deepEqual(rotationSettings({ issuerDuration: '1h', issuerRenewBefore: '55m', issuanceLifetime: '2m' }),
+    { issuer: { duration: '1h', renewBefore: '55m' }, issuanceLifetimeMs: 120_000, warnings: [] });
+  assert.throws(() => rotationSettings({ issuerDuration: '30m', issuerRenewBefore: '10m' }), /at least 1h/);
+  assert.throws(() => rotationSettings({ issuerDuration: '1h', issuerRenewBefore: '1m' }), /at least 5m/);
+  assert.throws(() => rotationSettings({ issuerDuration: '1h', issuerRenewBefore: '1h' }), /shorter than the issuer's duration/);
+  assert.throws(() => rotationSettings({ issuerDuration: '2h' }), /--issuer-renew-before too/);
+  assert.throws(() => rotationSettings({ issuanceLifetime: 'soon' }), /a duration such as/);
+  assert.match(rotationSettings({ issuerDuration: '1h', issuerRenewBefore: '5m', issuanceLifetime: '10m' }).warnings[0] ?? '', /cut short/);
 });
