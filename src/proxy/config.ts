@@ -2,8 +2,13 @@
  * The proxy's configuration, resolved from flags and environment by `weft proxy`
  * (src/cli/proxy.ts); every field has a default so tests only set what they test.
  */
+import type net from 'node:net';
+import type { DestinationClient } from '../destination/index.ts';
 import type { CredentialsProvider } from './tls/index.ts';
 import type { LogLevel } from './log.ts';
+
+/** Where a redirected connection was going (SO_ORIGINAL_DST); throws for a connection that was not redirected. */
+export type OriginalDestination = (socket: net.Socket) => { address: string; port: number };
 
 /** A listening address. */
 export type ListenAddress = { host: string; port: number };
@@ -27,8 +32,19 @@ export type ProxyConfig = {
   inboundForwardHost: string;
   /** Target ports that skip protocol detection (default 25, 587, 3306, 4444, 5432, 6379, 9300, 11211). */
   opaquePorts: ReadonlySet<number>;
-  /** Static discovery entries, `AUTHORITY=HOST:PORT[#IDENTITY][,…]` (default none). */
+  /** Static discovery entries, `AUTHORITY=HOST:PORT[#IDENTITY][,…]` (default none); unused with `destination`. */
   destinations: readonly string[];
+  /** The destination service's client (src/destination): live discovery instead of the static table (default none). */
+  destination: DestinationClient | undefined;
+  /** How long a request waits for discovery's first answer about an authority (default 5000 ms). */
+  discoveryTimeoutMs: number;
+  /**
+   * Transparent mode (default off): how to read a connection's original destination
+   * (src/proxy-init's `originalDestination`). Outbound connections then go where they
+   * were going; inbound plain-text ones to 127.0.0.1:<original port>. Connections that
+   * were not redirected fall back to the explicit modes.
+   */
+  originalDestination: OriginalDestination | undefined;
   /** How long detection waits for a client's first bytes (default 10000 ms). */
   detectTimeoutMs: number;
   /** Connect (and mesh handshake) timeout (default 3000 ms). */
@@ -58,6 +74,9 @@ export const PROXY_DEFAULTS: Omit<ProxyConfig, 'credentials'> = {
   inboundForwardHost: '127.0.0.1',
   opaquePorts: new Set(DEFAULT_OPAQUE_PORTS),
   destinations: [],
+  destination: undefined,
+  discoveryTimeoutMs: 5_000,
+  originalDestination: undefined,
   detectTimeoutMs: 10_000,
   connectTimeoutMs: 3_000,
   idleTimeoutMs: 300_000,

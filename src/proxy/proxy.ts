@@ -9,13 +9,13 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { createAdminServer } from './admin/index.ts';
-import type { ProxyConfig } from './config.ts';
+import type { OriginalDestination, ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { H2Proxy } from './http/index.ts';
 import { Inbound } from './inbound/index.ts';
 import { Logger } from './log.ts';
 import { ProxyMetrics } from './metrics/index.ts';
-import { Outbound, StaticDiscovery } from './outbound/index.ts';
+import { DestinationDiscovery, Outbound, StaticDiscovery, type Discovery } from './outbound/index.ts';
 import { ConnectionPool } from './tcp/index.ts';
 import { MeshTls } from './tls/index.ts';
 
@@ -45,7 +45,9 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   const log = options.logger ?? new Logger(config.logLevel);
   const metrics = new ProxyMetrics();
   const mesh = new MeshTls(config.credentials);
-  const discovery = new StaticDiscovery(config.destinations);
+  const discovery: Discovery = config.destination !== undefined
+    ? new DestinationDiscovery(config.destination, { log: log.child({ component: 'discovery' }), timeoutMs: config.discoveryTimeoutMs })
+    : new StaticDiscovery(config.destinations);
   const ctx: ProxyContext = {
     config, log, metrics, mesh,
     upstreams: new ConnectionPool({ idleMs: MESH_IDLE_MS }),
@@ -64,6 +66,8 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     log.info('credentials changed; new connections use them', { identity: mesh.identity, reason: 'CredentialsRotated' });
   });
 
+  const original = config.originalDestination;
+  if (original !== undefined) log.info('transparent mode: connections go to their original destination', { reason: 'Transparent' });
   const inbound = new Inbound(ctx);
   const outbound = new Outbound(ctx, discovery);
   const servers: net.Server[] = [];
@@ -105,6 +109,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
       ctx.upstreams.destroy();
       ctx.apps.destroy();
       mesh.close();
+      discovery.close();
       for (const s of servers) (s as http.Server).closeAllConnections?.();
       log.info('stopped', { reason: 'Shutdown' });
       resolveStopped();
@@ -113,13 +118,13 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   };
 
   const admin = createAdminServer({
-    metrics: () => metrics.registry.render() + processMetrics(),
-    notReadyReasons: () => (mesh.ready ? [] : ['no certificate yet']),
+    metrics: () => metrics.registry.render() + (config.credentials.metrics?.() ?? '') + processMetrics(),
+    notReadyReasons: () => [...(mesh.ready ? [] : ['no certificate yet']), ...discovery.notReadyReasons()],
     shutdown: () => void stop(),
   });
   const ports = {
-    inbound: await listen(accepting((s) => inbound.accept(s)), config.inbound.host, config.inbound.port),
-    outbound: await listen(accepting((s) => outbound.accept(s, undefined)), config.outbound.host, config.outbound.port),
+    inbound: await listen(accepting((s) => inbound.accept(s, redirectedTo(original, s)?.port)), config.inbound.host, config.inbound.port),
+    outbound: await listen(accepting((s) => outbound.accept(s, authorityOf(redirectedTo(original, s)))), config.outbound.host, config.outbound.port),
     admin: await listen(admin, config.admin.host, config.admin.port),
     targets: [] as number[],
   };
@@ -128,6 +133,28 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   }
   log.info('proxy started', { identity: mesh.identity, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
   return { ports, metrics, identity: () => mesh.identity, stopped, stop };
+}
+
+/**
+ * The original destination of a redirected connection, or undefined (not in
+ * transparent mode, not redirected, or addressed to the listener itself: then the
+ * explicit modes apply).
+ */
+function redirectedTo(original: OriginalDestination | undefined, s: net.Socket): { address: string; port: number } | undefined {
+  if (original === undefined) return undefined;
+  let d: { address: string; port: number };
+  try {
+    d = original(s);
+  } catch {
+    return undefined;
+  }
+  if (d.port === s.localPort && (d.address === s.localAddress || d.address === s.localAddress?.replace(/^::ffff:/, ''))) return undefined;
+  return d;
+}
+
+function authorityOf(d: { address: string; port: number } | undefined): string | undefined {
+  if (d === undefined) return undefined;
+  return d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
 }
 
 const startedAt = Date.now() / 1000;

@@ -32,9 +32,19 @@ export class Inbound {
     });
   }
 
-  /** Handles one accepted connection. */
-  accept(socket: net.Socket): void {
+  /**
+   * Handles one accepted connection. `originalPort`: the port it was addressed to
+   * before iptables redirected it (transparent mode); plain-text connections go to
+   * the application on that port, otherwise to `inboundForwardPort`.
+   */
+  accept(socket: net.Socket, originalPort?: number): void {
     const ctx = this.#ctx;
+    if (originalPort !== undefined && ctx.config.opaquePorts.has(originalPort)) {
+      // An opaque application port: never detect (a server-speaks-first client would wait), never mesh TLS.
+      ctx.metrics.detected('inbound', 'skipped');
+      this.#opaque(socket, originalPort, 'no_identity', undefined, undefined);
+      return;
+    }
     readDetect(socket, { timeoutMs: ctx.config.detectTimeoutMs }, (d, buffered) => {
       const mesh = d.kind === 'tls' && d.sni !== undefined && d.sni === ctx.mesh.identity;
       ctx.metrics.detected('inbound', mesh ? 'mesh_tls' : d.kind);
@@ -43,7 +53,7 @@ export class Inbound {
         this.#mesh(socket, buffered);
         return;
       }
-      const port = ctx.config.inboundForwardPort;
+      const port = originalPort ?? ctx.config.inboundForwardPort;
       if (port === undefined) {
         ctx.log.info('closing inbound connection without a destination', { protocol: d.kind, hint: 'set --inbound-forward-port' });
         socket.destroy();

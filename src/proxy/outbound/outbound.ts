@@ -1,51 +1,66 @@
 /**
  * The outbound side: connections from the local application to other workloads.
  *
- *   accept ─▶ (opaque port? skip) ─▶ detect ─┬─ http1 ─▶ H1Session ─▶ pool ─▶ mesh TLS / plain
- *                                            ├─ h2    ─▶ H2Proxy   ─▶ h2 session per endpoint
- *                                            └─ tls, opaque, timeout ─▶ pipe (needs a target)
+ *   accept ─▶ (opaque port or opaque hint? skip) ─▶ detect ─┬─ http1 ─▶ H1Session ─▶ pool ─▶ mesh TLS / plain
+ *                                                           ├─ h2    ─▶ H2Proxy   ─▶ h2 session per endpoint
+ *                                                           └─ tls, opaque, timeout ─▶ pipe (needs a target)
  *
- * Without iptables the target is explicit: the outbound listener is an HTTP proxy
- * (absolute-form URLs and CONNECT), and each `--outbound-target` listener has a fixed
- * authority. With proxy-init, the original destination will fill the same role.
+ * The target is the connection's original destination (transparent mode, from
+ * iptables), or explicit: the outbound listener is also an HTTP proxy (absolute-form
+ * URLs and CONNECT), and each `--outbound-target` listener has a fixed authority.
+ * Each request (connection, for opaque TCP; stream session, for HTTP/2) picks an
+ * endpoint by power of two choices over peak-EWMA load; the endpoint set follows
+ * discovery live.
  */
 import type http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { EndpointLoad, pickP2c } from '../balance/index.ts';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { meshOpener, openMesh, plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
 import { H1Session, loadHttp2, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
 import { encodeTransportHeader, pipeSockets, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
-import { normalizeAuthority, type Destination, type Endpoint, type StaticDiscovery } from './static-discovery.ts';
+import { normalizeAuthority, type Destination, type DestinationHandle, type Discovery, type Endpoint } from './discovery.ts';
 
 /** How long an endpoint that failed to connect is skipped when others are available. */
 const FAILED_ENDPOINT_BACKOFF_MS = 1000;
 
+/** One endpoint of a route, with its connection opener and balancer load. */
 type Target = {
   ep: Endpoint;
   key: string;
   open: Opener;
-  stats: RouteStats;
+  stats: EndpointLoad;
   failedUntil: number;
+  cost(now: number): number;
 };
 
-type Route = { dest: Destination; targets: Target[] };
+/**
+ * A route: one authority for one protocol. `dest` is the destination its targets
+ * were built from; when the handle returns another object, the set changed and the
+ * targets are rebuilt (keeping the load and failure state of endpoints that stay).
+ */
+type Route = { handle: DestinationHandle; dest: Destination | undefined; targets: Target[]; protocol: TransportProtocolName };
 
 /** Routes outbound traffic for one proxy. */
 export class Outbound {
   readonly #ctx: ProxyContext;
-  readonly #discovery: StaticDiscovery;
+  readonly #discovery: Discovery;
   readonly #routes = new Map<string, Route>();
   readonly #h2Waiting = new Map<string, Array<(err: Error | null, t?: H2Target) => void>>();
 
-  constructor(ctx: ProxyContext, discovery: StaticDiscovery) {
+  constructor(ctx: ProxyContext, discovery: Discovery) {
     this.#ctx = ctx;
     this.#discovery = discovery;
   }
 
-  /** Handles a connection accepted on the outbound listener (`authority` undefined) or a target listener. */
+  /**
+   * Handles a connection accepted on the outbound listener (`authority` undefined: an
+   * HTTP proxy client), a target listener, or redirected by iptables (`authority` =
+   * its original destination).
+   */
   accept(socket: net.Socket | Duplex, authority: string | undefined, initial?: Buffer): void {
     const ctx = this.#ctx;
     if (authority !== undefined) {
@@ -55,7 +70,35 @@ export class Outbound {
         this.#opaque(socket, authority, initial);
         return;
       }
+      // Discovery may say the target is opaque: then skip detection too (server-speaks-first protocols).
+      const route = this.#route(authority, 0, 'opaque');
+      if (route !== undefined && route.handle.current() === undefined) {
+        socket.pause();
+        route.handle.whenKnown(() => {
+          if (!socket.destroyed) this.#detectOrSkip(socket, authority, initial, route);
+        });
+        return;
+      }
+      if (route !== undefined) {
+        this.#detectOrSkip(socket, authority, initial, route);
+        return;
+      }
     }
+    this.#detect(socket, authority, initial);
+  }
+
+  #detectOrSkip(socket: Duplex, authority: string, initial: Buffer | undefined, route: Route): void {
+    const d = route.handle.current();
+    if (d !== undefined && d.endpoints.length > 0 && d.endpoints.every((e) => e.protocol === 'opaque')) {
+      this.#ctx.metrics.detected('outbound', 'skipped');
+      this.#opaque(socket, authority, initial);
+      return;
+    }
+    this.#detect(socket, authority, initial);
+  }
+
+  #detect(socket: Duplex, authority: string | undefined, initial: Buffer | undefined): void {
+    const ctx = this.#ctx;
     readDetect(socket, { timeoutMs: ctx.config.detectTimeoutMs, initial }, (d, buffered) => {
       ctx.metrics.detected('outbound', d.kind);
       ctx.log.debug('outbound detected', { protocol: d.kind, authority });
@@ -110,46 +153,86 @@ export class Outbound {
       cb(new ProxyHttpError(400, `cannot route to "${authority}"`));
       return;
     }
-    const target = pick(route.targets);
-    if (target === undefined) {
-      cb(new ProxyHttpError(503, `no endpoints for "${route.dest.authority}"`));
-      return;
-    }
-    this.#ctx.upstreams.acquire(target.key, target.open, owner, (err, up) => {
-      if (err !== null) {
-        target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
-        const status = (err as Partial<ConnectFailure>).status ?? 502;
-        cb(new ProxyHttpError(status, err.message, { cause: err }), undefined, target.stats);
+    this.#ready(route, () => {
+      const target = this.#pick(route);
+      if (target === undefined) {
+        cb(new ProxyHttpError(503, route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`));
         return;
       }
-      cb(null, up, target.stats);
-    }, fresh);
+      this.#ctx.upstreams.acquire(target.key, target.open, owner, (err, up) => {
+        if (err !== null) {
+          target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+          const status = (err as Partial<ConnectFailure>).status ?? 502;
+          cb(new ProxyHttpError(status, err.message, { cause: err }), undefined, target.stats);
+          return;
+        }
+        cb(null, up, target.stats);
+      }, fresh);
+    });
   }
 
-  /** The cached route for `authority` and protocol (endpoints with their openers and stats). */
+  /** The route for `authority` and protocol; its targets are current once `#ready` calls back. */
   #route(authority: string, defaultPort: number, protocol: TransportProtocolName): Route | undefined {
     const cacheKey = `${protocol} ${authority}`;
     let r = this.#routes.get(cacheKey);
     if (r !== undefined) return r;
-    const dest = this.#discovery.lookup(authority, defaultPort);
-    if (dest === undefined) return undefined;
-    const ctx = this.#ctx;
-    r = {
-      dest,
-      targets: dest.endpoints.map((ep) => ({
-        ep,
-        key: `${protocol}|${ep.host}:${ep.port}|${ep.identity ?? ''}|${dest.port}`,
-        open: ep.identity === undefined
-          ? plainOpener(ctx, 'outbound', ep.host, ep.port)
-          : meshOpener(ctx, ep.host, ep.port, ep.identity, protocol, dest.port),
-        stats: ctx.metrics.route('outbound', dest.authority, ep.identity === undefined ? 'no_identity' : 'true', ep.identity),
-        failedUntil: 0,
-      })),
-    };
+    const handle = this.#discovery.resolve(authority, defaultPort);
+    if (handle === undefined) return undefined;
+    r = { handle, dest: undefined, targets: [], protocol };
     // Bounded: a proxy client naming endless authorities must not grow this forever.
     if (this.#routes.size > 10_000) this.#routes.clear();
     this.#routes.set(cacheKey, r);
     return r;
+  }
+
+  /** Calls `then` once `route` has a destination, its targets rebuilt if the set changed (synchronously when known). */
+  #ready(route: Route, then: () => void): void {
+    const d = route.handle.current();
+    if (d !== undefined) {
+      if (d !== route.dest) this.#rebuild(route, d);
+      then();
+      return;
+    }
+    route.handle.whenKnown((known) => {
+      if (known !== route.dest) this.#rebuild(route, known);
+      then();
+    });
+  }
+
+  /** Rebuilds a route's targets for a new endpoint set; endpoints that stay keep their load and failure state. */
+  #rebuild(route: Route, dest: Destination): void {
+    const ctx = this.#ctx;
+    const protocol = route.protocol;
+    const old = new Map(route.targets.map((t) => [t.key, t]));
+    route.targets = dest.endpoints.map((ep) => {
+      const key = `${protocol}|${ep.host}:${ep.port}|${ep.identity ?? ''}|${ep.targetPort}`;
+      const kept = old.get(key);
+      if (kept !== undefined) {
+        old.delete(key);
+        return kept;
+      }
+      const stats = new EndpointLoad(ctx.metrics, dest.authority, ep.identity === undefined ? 'no_identity' : 'true', ep.identity);
+      return {
+        ep,
+        key,
+        open: ep.identity === undefined
+          ? plainOpener(ctx, 'outbound', ep.host, ep.port)
+          : meshOpener(ctx, ep.host, ep.port, ep.identity, protocol, ep.targetPort),
+        stats,
+        failedUntil: 0,
+        cost: (now: number) => stats.cost(now),
+      };
+    });
+    route.dest = dest;
+    // A removed endpoint's multiplexed session takes no new streams; those in flight finish.
+    for (const t of old.values()) ctx.h2Sessions.get(t.key)?.close();
+    if (route.targets.length > 0 || old.size > 0) {
+      ctx.log.debug('balancer updated', { authority: dest.authority, protocol, endpoints: route.targets.length, removed: old.size });
+    }
+  }
+
+  #pick(route: Route): Target | undefined {
+    return pickP2c(route.targets, performance.now());
   }
 
   #h2(socket: Duplex, authority: string | undefined, initial: Buffer | undefined): void {
@@ -161,14 +244,20 @@ export class Outbound {
       dropHeaders: ['l5d-client-id'],
       route: (a, cb) => {
         const route = this.#route(authority ?? a, 80, 'h2');
-        const target = route === undefined ? undefined : pick(route.targets);
-        if (route === undefined || target === undefined) {
-          cb(new Error(`no endpoints for "${authority ?? a}"`), undefined, 503);
+        if (route === undefined) {
+          cb(new Error(`cannot route to "${authority ?? a}"`), undefined, 400);
           return;
         }
-        this.#h2Session(target, route.dest, (err, t) => {
-          if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502);
-          else cb(null, t);
+        this.#ready(route, () => {
+          const target = this.#pick(route);
+          if (target === undefined || route.dest === undefined) {
+            cb(new Error(route.dest?.reason ?? `no endpoints for "${authority ?? a}"`), undefined, 503);
+            return;
+          }
+          this.#h2Session(target, route.dest, (err, t) => {
+            if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502);
+            else cb(null, t);
+          });
         });
       },
     });
@@ -217,7 +306,7 @@ export class Outbound {
       start(openPlain(ctx, ep.host, ep.port));
       return;
     }
-    openMesh(ctx, ep.host, ep.port, ep.identity, encodeTransportHeader({ protocol: 'h2', port: dest.port }), (err, socket) => {
+    openMesh(ctx, ep.host, ep.port, ep.identity, encodeTransportHeader({ protocol: 'h2', port: ep.targetPort }), (err, socket) => {
       if (err !== null || socket === undefined) {
         target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
         settle(err ?? new Error('connect failed'));
@@ -231,7 +320,19 @@ export class Outbound {
     const ctx = this.#ctx;
     socket.pause();
     const route = this.#route(authority, 0, 'opaque');
-    const target = route === undefined ? undefined : pick(route.targets);
+    if (route === undefined) {
+      ctx.log.info('closing opaque connection to an invalid authority', { authority });
+      socket.destroy();
+      return;
+    }
+    this.#ready(route, () => {
+      if (!socket.destroyed) this.#opaqueTo(socket, authority, initial, route);
+    });
+  }
+
+  #opaqueTo(socket: Duplex, authority: string, initial: Buffer | undefined, route: Route): void {
+    const ctx = this.#ctx;
+    const target = this.#pick(route);
     if (target === undefined) {
       ctx.log.info('closing opaque connection without endpoints', { authority });
       socket.destroy();
@@ -264,16 +365,4 @@ function openPlain(ctx: ProxyContext, host: string, port: number): Duplex {
     s.once('close', () => stats.close(s.bytesRead, s.bytesWritten));
   });
   return s;
-}
-
-/** Power of two choices among endpoints not recently failed (all, if every one failed). */
-function pick(targets: Target[]): Target | undefined {
-  if (targets.length <= 1) return targets[0];
-  const now = performance.now();
-  const a = targets[Math.floor(Math.random() * targets.length)]!;
-  let b = targets[Math.floor(Math.random() * (targets.length - 1))]!;
-  if (b === a) b = targets[targets.length - 1]!;
-  if (a.failedUntil > now) return b;
-  if (b.failedUntil > now) return a;
-  return Math.random() < 0.5 ? a : b;
 }

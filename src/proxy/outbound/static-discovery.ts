@@ -1,7 +1,7 @@
 /**
- * Discovery from a static table, until the destination client (src/destination)
- * streams the same information. Each entry maps a target authority to endpoints and
- * the identity each endpoint must present:
+ * Discovery from a static table (`--dst`), for running without the destination
+ * service and for tests. Each entry maps a target authority to endpoints and the
+ * identity each endpoint must present:
  *
  *   web.default:8080=127.0.0.3:4143#web.default.serviceaccount.identity.weft.cluster.local
  *   db:5432=10.0.0.7:5432                       (no identity: not meshed, plain text)
@@ -11,40 +11,7 @@
  * authority missing from the table is reached directly, in plain text.
  */
 import { UsageError } from '../../errors/index.ts';
-
-/** One place to send traffic for an authority. */
-export type Endpoint = {
-  host: string;
-  port: number;
-  /** The identity the endpoint must present; undefined: not meshed (plain text). */
-  identity: string | undefined;
-};
-
-/** Where an authority's traffic goes. */
-export type Destination = {
-  /** Normalised `host:port`. */
-  authority: string;
-  /** The application port at the destination (the authority's port). */
-  port: number;
-  endpoints: readonly Endpoint[];
-};
-
-/** Normalises `host[:port]` to lower-case `host:port` (default `defaultPort`). */
-export function normalizeAuthority(authority: string, defaultPort: number): { host: string; port: number; authority: string } | undefined {
-  const a = authority.trim().toLowerCase();
-  if (a === '') return undefined;
-  let host = a;
-  let port = defaultPort;
-  const close = a.lastIndexOf(']');
-  const colon = a.lastIndexOf(':');
-  if (colon > close) {
-    port = Number(a.slice(colon + 1));
-    host = a.slice(0, colon);
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
-  }
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return { host, port, authority: `${host.includes(':') ? `[${host}]` : host}:${port}` };
-}
+import { fixedHandle, normalizeAuthority, passthrough, type Destination, type DestinationHandle, type Discovery } from './discovery.ts';
 
 /** Parses one `AUTHORITY=HOST:PORT[#IDENTITY][,HOST:PORT[#IDENTITY]…]` entry. */
 export function parseDestinationEntry(entry: string): Destination {
@@ -60,27 +27,37 @@ export function parseDestinationEntry(entry: string): Destination {
     if (addr === undefined || addr.port === 0) throw bad(`endpoint "${spec}" is not host:port`);
     const identity = hash < 0 ? undefined : spec.slice(hash + 1).trim();
     if (identity === '') throw bad(`endpoint "${spec}" has an empty identity`);
-    return { host: addr.host, port: addr.port, identity };
+    return { host: addr.host, port: addr.port, identity, targetPort: identity === undefined ? addr.port : target.port, protocol: 'unknown' as const };
   });
   return { authority: target.authority, port: target.port, endpoints };
 }
 
 /** A fixed authority → endpoints table. */
-export class StaticDiscovery {
-  readonly #table = new Map<string, Destination>();
+export class StaticDiscovery implements Discovery {
+  readonly #table = new Map<string, DestinationHandle>();
 
   /** `entries` in `parseDestinationEntry` syntax; throws `UsageError` on a bad one. */
   constructor(entries: readonly string[]) {
     for (const e of entries) {
       const d = parseDestinationEntry(e);
-      this.#table.set(d.authority, d);
+      this.#table.set(d.authority, fixedHandle(d));
     }
   }
 
   /** The destination for `authority` (`host[:port]`, port defaulting to `defaultPort`). */
   lookup(authority: string, defaultPort: number): Destination | undefined {
+    return this.resolve(authority, defaultPort)?.current();
+  }
+
+  resolve(authority: string, defaultPort: number): DestinationHandle | undefined {
     const a = normalizeAuthority(authority, defaultPort);
     if (a === undefined) return undefined;
-    return this.#table.get(a.authority) ?? { authority: a.authority, port: a.port, endpoints: [{ host: a.host, port: a.port, identity: undefined }] };
+    return this.#table.get(a.authority) ?? fixedHandle(passthrough(a.host, a.port, a.authority));
   }
+
+  notReadyReasons(): string[] {
+    return [];
+  }
+
+  close(): void {}
 }

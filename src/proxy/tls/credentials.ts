@@ -21,4 +21,6 @@ export type CredentialsProvider = {
   current(): Credentials | undefined;
   /** Calls `cb` after each change; returns a function that stops the calls. */
   onChange(cb: () => void): () => void;
+  /** Extra Prometheus text for `/metrics` (the identity client's refresh counts); optional. */
+  metrics?(): string;
 };
