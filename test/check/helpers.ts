@@ -3,7 +3,7 @@
  * anchor by `weft pki create --profile root-ca`, the 48h/25h issuer Certificate run
  * by the real certificate controller), the CLI run as a user runs it, and golden files.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,21 +14,12 @@ import type { ResourceInput } from '../../src/api/index.ts';
 import { CertificateController } from '../../src/certs/index.ts';
 import { startIdentityService } from '../../src/identity/index.ts';
 import { openStore, type ResourceStore } from '../../src/store/index.ts';
+import { ARTICLE_YAML, ManualClock, ROOT, createTlsSecret, pkiCreate } from '../../test/certs/helpers.ts';
 
-/** The repository root, for running bin/weft.js. */
-export const ROOT = join(import.meta.dirname, '..', '..');
+// The article's scenario is set up as the certificate controller's tests set it up.
+export { ARTICLE_YAML, ManualClock, ROOT, createTlsSecret, pkiCreate };
 
-/** A clock the test moves by hand (as test/certs' one). */
-export class ManualClock {
-  #now: number;
-  constructor(start: number) {
-    this.#now = start;
-  }
-  now = (): Date => new Date(this.#now);
-  advance(ms: number): void {
-    this.#now += ms;
-  }
-}
+
 
 type T = { after: (fn: () => void) => void };
 
@@ -39,54 +30,8 @@ export function tempDir(t: T, prefix = 'weft-check-'): string {
   return dir;
 }
 
-/** Runs `weft pki create` as a user would, with step's flags. */
-export function pkiCreate(dir: string, args: string[]): void {
-  execFileSync(process.execPath, [join(ROOT, 'bin', 'weft.js'), 'pki', 'create', ...args], { cwd: dir, stdio: 'pipe' });
-}
 
-/** The article's trust-anchor Issuer and identity-issuer Certificate, unchanged. */
-export const ARTICLE_YAML = `
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata:
-  name: linkerd-trust-anchor
-  namespace: linkerd
-spec:
-  ca:
-    secretName: linkerd-trust-anchor
----
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata:
-  name: linkerd-identity-issuer
-  namespace: linkerd
-spec:
-  secretName: linkerd-identity-issuer
-  duration: 48h
-  renewBefore: 25h
-  issuerRef:
-    name: linkerd-trust-anchor
-    kind: Issuer
-  commonName: identity.linkerd.cluster.local
-  dnsNames:
-  - identity.linkerd.cluster.local
-  isCA: true
-  privateKey:
-    algorithm: ECDSA
-  usages:
-  - cert sign
-  - crl sign
-  - server auth
-  - client auth
-`;
 
-/** `kubectl create secret tls NAME --cert --key -n NS`, into the store. */
-export async function createTlsSecret(store: ResourceStore, name: string, namespace: string, crtFile: string, keyFile: string): Promise<void> {
-  await store.apply({
-    apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'kubernetes.io/tls',
-    data: { 'tls.crt': readFileSync(crtFile).toString('base64'), 'tls.key': readFileSync(keyFile).toString('base64') },
-  });
-}
 
 /** Every golden scenario starts at this instant: fixed, so output is byte-stable. */
 export const T0 = new Date('2026-12-01T00:00:00Z');
