@@ -69,10 +69,12 @@ export function registerUp(program: Command): void {
       // A second Ctrl-C (impatience, or a signal relayed by npm) must not kill the
       // supervisor half-way through removing what it created.
       let stopping = false;
+      let told = false;
       const stop = new Promise<string>((res) => {
         const on = (sig: string) => (): void => {
           if (stopping) {
-            process.stderr.write('Still stopping the mesh: wait a few seconds.\n');
+            if (!told) process.stderr.write('Still stopping the mesh: wait a few seconds.\n');
+            told = true;
             return;
           }
           stopping = true;
