@@ -2,14 +2,19 @@
  * `weft proxy`: runs the sidecar proxy until SIGTERM/SIGINT or `POST /shutdown`.
  * Every flag has an environment variable (flags win); docs/proxy.md lists them all.
  *
+ *   weft proxy --identity-addr 10.244.0.1:8080 --identity-name web.shop.serviceaccount.identity.weft.cluster.local \
+ *     --identity-token-file token --trust-anchors-file ca.pem --destination-addr 10.244.0.1:8086 --transparent
  *   weft proxy --key-file k.pem --cert-file c.pem --trust-anchors-file ca.pem \
  *     --dst web.default:8080=10.0.0.5:4143#web.default.serviceaccount.identity.weft.cluster.local
+ *
+ * src/identity, src/destination and src/proxy-init are loaded only when their
+ * flags ask for them: a proxy with static files and a table stays small.
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors/index.ts';
 import {
-  DEFAULT_OPAQUE_PORTS, fileCredentials, LOG_LEVELS, Logger, normalizeAuthority, PROXY_DEFAULTS, startProxy,
-  type ListenAddress, type LogLevel, type OutboundTarget, type ProxyConfig,
+  DEFAULT_OPAQUE_PORTS, fileCredentials, identityCredentials, LOG_LEVELS, Logger, normalizeAuthority, PROXY_DEFAULTS, startProxy,
+  type CredentialsProvider, type ListenAddress, type LogLevel, type OutboundTarget, type ProxyConfig,
 } from '../proxy/index.ts';
 
 type ProxyFlags = {
@@ -33,7 +38,12 @@ type ProxyFlags = {
   identityName?: string;
   identityTokenFile?: string;
   identityAddr?: string;
+  identityServerName?: string;
   destinationAddr?: string;
+  destinationServerName?: string;
+  destinationContext?: string;
+  discoveryTimeout: string;
+  transparent: string;
   logLevel: string;
 };
 
@@ -63,30 +73,131 @@ export function registerProxy(program: Command): void {
     .addOption(new Option('--cert-file <path>', 'workload certificate chain, leaf first (PEM)').env('WEFT_PROXY_CERT_FILE'))
     .addOption(new Option('--trust-anchors-file <path>', 'trust anchors (PEM)').env('WEFT_PROXY_TRUST_ANCHORS_FILE'))
     .addOption(new Option('--credentials-poll <duration>', 'how often the credential files are re-read').env('WEFT_PROXY_CREDENTIALS_POLL').default('2s'))
-    .addOption(new Option('--identity-name <name>', 'identity the certificate must carry (checked at start)').env('WEFT_PROXY_IDENTITY_NAME'))
-    .addOption(new Option('--identity-token-file <path>', 'service account token for the identity service (reserved: identity client)').env('WEFT_PROXY_IDENTITY_TOKEN_FILE'))
-    .addOption(new Option('--identity-addr <host:port>', 'identity service address (reserved: identity client)').env('WEFT_PROXY_IDENTITY_SVC_ADDR'))
-    .addOption(new Option('--destination-addr <host:port>', 'destination service address (reserved: destination client)').env('WEFT_PROXY_DESTINATION_SVC_ADDR'))
+    .addOption(new Option('--identity-name <name>', 'this workload\'s identity: requested from the identity service, or checked against --cert-file').env('WEFT_PROXY_IDENTITY_NAME'))
+    .addOption(new Option('--identity-token-file <path>', 'service account token for the identity service (re-read before every call)').env('WEFT_PROXY_IDENTITY_TOKEN_FILE'))
+    .addOption(new Option('--identity-addr <host:port>', 'identity service address: certificates from it instead of --key-file/--cert-file').env('WEFT_PROXY_IDENTITY_SVC_ADDR'))
+    .addOption(new Option('--identity-server-name <name>', 'name on the identity service\'s certificate (default weft-identity.<cp-ns>.serviceaccount.identity.<cp-ns>.<trust-domain>)').env('WEFT_PROXY_IDENTITY_SVC_NAME'))
+    .addOption(new Option('--destination-addr <host:port>', 'destination service address: live discovery instead of --dst').env('WEFT_PROXY_DESTINATION_SVC_ADDR'))
+    .addOption(new Option('--destination-server-name <name>', 'name on the destination service\'s certificate (default weft-destination.<cp-ns>.serviceaccount.identity.<cp-ns>.<trust-domain>)').env('WEFT_PROXY_DESTINATION_SVC_NAME'))
+    .addOption(new Option('--destination-context <json>', 'context token sent with every lookup (default {"ns":<namespace of --identity-name>,"pod":$WEFT_PROXY_POD_NAME})').env('WEFT_PROXY_DESTINATION_CONTEXT'))
+    .addOption(new Option('--discovery-timeout <duration>', 'how long a request waits for discovery\'s first answer').env('WEFT_PROXY_DISCOVERY_TIMEOUT').default('5s'))
+    .addOption(new Option('--transparent [bool]', 'route by the original destination of iptables-redirected connections (proxy-init)').env('WEFT_PROXY_TRANSPARENT').default('false'))
     .addOption(new Option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`).env('WEFT_PROXY_LOG_LEVEL').default('info'))
     .action(async (flags: ProxyFlags) => {
       const log = new Logger(logLevel(flags.logLevel));
-      const config = proxyConfig(flags, log);
-      if (flags.identityName !== undefined) {
-        const probe = await import('../proxy/index.ts');
-        const id = new probe.MeshTls(config.credentials).identity;
-        if (id !== flags.identityName) throw new UsageError(`Use a certificate for "${flags.identityName}": --cert-file carries "${id ?? ''}"`);
+      const { config, close } = await proxySetup(flags, log);
+      let running;
+      try {
+        running = await startProxy(config, { logger: log });
+      } catch (err) {
+        close();
+        throw err;
       }
-      for (const [flag, v] of [['--identity-token-file', flags.identityTokenFile], ['--identity-addr', flags.identityAddr], ['--destination-addr', flags.destinationAddr]] as const) {
-        if (v !== undefined) log.warn('flag is reserved and not used yet', { flag, hint: 'credentials come from files, discovery from --dst' });
-      }
-      const running = await startProxy(config, { logger: log });
       const stop = (): void => void running.stop();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       await running.stopped;
+      close();
       process.removeListener('SIGTERM', stop);
       process.removeListener('SIGINT', stop);
     });
+}
+
+/** The configuration, with the identity client, destination client and original-destination reader the flags ask for. */
+async function proxySetup(f: ProxyFlags, log: Logger): Promise<{ config: ProxyConfig; close: () => void }> {
+  const closers: Array<() => void> = [];
+  const close = (): void => {
+    for (const c of closers.splice(0).reverse()) c();
+  };
+  try {
+    const credentials = await credentialsFrom(f, log, closers);
+    const config = proxyConfig(f, credentials, log);
+    if (f.destinationAddr !== undefined) {
+      const { startDestinationClient } = await import('../destination/index.ts');
+      const domain = f.identityName === undefined ? undefined : identityDomain(f.identityName);
+      const client = startDestinationClient({
+        addr: f.destinationAddr,
+        tls: () => {
+          const c = credentials.current();
+          return c === undefined ? undefined : { keyPem: c.key, certChainPem: c.certChain, trustAnchorsPem: c.trustAnchors };
+        },
+        ...(domain === undefined ? {} : { domain }),
+        ...(f.destinationServerName === undefined ? {} : { serverName: f.destinationServerName }),
+        contextToken: f.destinationContext ?? contextToken(f.identityName),
+      });
+      closers.push(() => client.close());
+      config.destination = client;
+      if (f.dst.length > 0) log.warn('--dst is ignored: discovery comes from the destination service', { flag: '--dst' });
+    }
+    if (bool('--transparent', f.transparent)) {
+      const { originalDestination } = await import('../proxy-init/index.ts');
+      config.originalDestination = originalDestination;
+    }
+    return { config, close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+/** Certificates from the identity service (with --identity-addr) or from files. */
+async function credentialsFrom(f: ProxyFlags, log: Logger, closers: Array<() => void>): Promise<CredentialsProvider> {
+  if (f.identityAddr !== undefined) {
+    if (f.identityName === undefined || f.identityTokenFile === undefined || f.trustAnchorsFile === undefined) {
+      throw new UsageError('Give the identity client what it needs: --identity-name, --identity-token-file and --trust-anchors-file with --identity-addr (or WEFT_PROXY_IDENTITY_NAME, WEFT_PROXY_IDENTITY_TOKEN_FILE, WEFT_PROXY_TRUST_ANCHORS_FILE)');
+    }
+    identityDomain(f.identityName);
+    if (f.keyFile !== undefined || f.certFile !== undefined) log.info('--key-file and --cert-file are ignored: certificates come from the identity service', { addr: f.identityAddr });
+    const { startIdentityClient } = await import('../identity/index.ts');
+    const client = await startIdentityClient({
+      addr: f.identityAddr,
+      identity: f.identityName,
+      tokenFile: f.identityTokenFile,
+      trustAnchorsFile: f.trustAnchorsFile,
+      ...(f.identityServerName === undefined ? {} : { serverName: f.identityServerName }),
+    });
+    closers.push(() => client.close());
+    let wasReady = false;
+    client.onChange((m) => {
+      log.info(wasReady ? 'certificate renewed' : 'certificate issued', { identity: f.identityName, validUntil: m.validUntil.toISOString(), reason: 'CertificateIssued' });
+      wasReady = true;
+    });
+    return identityCredentials(client);
+  }
+  if (f.keyFile === undefined || f.certFile === undefined || f.trustAnchorsFile === undefined) {
+    throw new UsageError('Give the proxy its credentials: --identity-addr with --identity-name, --identity-token-file and --trust-anchors-file, or --key-file, --cert-file and --trust-anchors-file');
+  }
+  const files = fileCredentials(
+    { keyFile: f.keyFile, certFile: f.certFile, trustAnchorsFile: f.trustAnchorsFile },
+    { pollMs: duration('--credentials-poll', f.credentialsPoll) },
+  );
+  closers.push(() => files.close());
+  if (f.identityName !== undefined) {
+    const { MeshTls } = await import('../proxy/index.ts');
+    const id = new MeshTls(files).identity;
+    if (id !== f.identityName) throw new UsageError(`Use a certificate for "${f.identityName}": --cert-file carries "${id ?? ''}"`);
+  }
+  return files;
+}
+
+/** The control plane's namespace and trust domain, read from a workload identity name. */
+function identityDomain(name: string): { controlPlaneNamespace: string; trustDomain: string } {
+  const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.serviceaccount\.identity\.([a-z0-9-]+)\.(.+)$/.exec(name);
+  if (m === null) throw new UsageError(`Set --identity-name to "<sa>.<ns>.serviceaccount.identity.<cp-ns>.<trust-domain>": got "${name}"`);
+  return { controlPlaneNamespace: m[3]!, trustDomain: m[4]! };
+}
+
+/** `{"ns": …, "pod": …}`: the namespace from the identity (short names resolve there), the pod from the environment. */
+function contextToken(identity: string | undefined): string {
+  const ns = identity === undefined ? undefined : /^[^.]+\.([^.]+)\./.exec(identity)?.[1];
+  const pod = process.env['WEFT_PROXY_POD_NAME'] ?? process.env['WEFT_POD_NAME'];
+  return JSON.stringify({ ...(ns === undefined ? {} : { ns }), ...(pod === undefined ? {} : { pod }) });
+}
+
+function bool(flag: string, v: string | boolean): boolean {
+  if (v === true || v === 'true' || v === '1') return true;
+  if (v === false || v === 'false' || v === '0' || v === '') return false;
+  throw new UsageError(`Set ${flag} to true or false: got "${String(v)}"`);
 }
 
 function logLevel(v: string): LogLevel {
@@ -94,14 +205,7 @@ function logLevel(v: string): LogLevel {
   return v as LogLevel;
 }
 
-function proxyConfig(f: ProxyFlags, log: Logger): ProxyConfig {
-  if (f.keyFile === undefined || f.certFile === undefined || f.trustAnchorsFile === undefined) {
-    throw new UsageError('Give the proxy its credentials: --key-file, --cert-file and --trust-anchors-file (or WEFT_PROXY_KEY_FILE, WEFT_PROXY_CERT_FILE, WEFT_PROXY_TRUST_ANCHORS_FILE)');
-  }
-  const credentials = fileCredentials(
-    { keyFile: f.keyFile, certFile: f.certFile, trustAnchorsFile: f.trustAnchorsFile },
-    { pollMs: duration('--credentials-poll', f.credentialsPoll) },
-  );
+function proxyConfig(f: ProxyFlags, credentials: CredentialsProvider, log: Logger): ProxyConfig {
   const targets = f.outboundTarget.flatMap(splitList).map(outboundTarget);
   const forward = f.inboundForwardPort === undefined ? undefined : port('--inbound-forward-port', f.inboundForwardPort);
   log.debug('configuration read', { targets: targets.length });
@@ -120,6 +224,7 @@ function proxyConfig(f: ProxyFlags, log: Logger): ProxyConfig {
     idleTimeoutMs: duration('--idle-timeout', f.idleTimeout),
     shutdownGraceMs: duration('--shutdown-grace-period', f.shutdownGracePeriod),
     maxHeadBytes: positive('--max-header-bytes', f.maxHeaderBytes),
+    discoveryTimeoutMs: duration('--discovery-timeout', f.discoveryTimeout),
     credentials,
     logLevel: logLevel(f.logLevel),
   };

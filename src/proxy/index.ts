@@ -1,15 +1,17 @@
 /**
- * weft's sidecar proxy: mutual TLS between workloads, protocol detection, static
- * discovery (the destination client later), Linkerd-compatible metrics and admin.
+ * weft's sidecar proxy: mutual TLS between workloads (certificates from the identity
+ * client or files), protocol detection, discovery (the destination service or a static
+ * table), transparent mode, Linkerd-compatible metrics and admin.
  * `weft proxy` (src/cli/proxy.ts) is its command; docs/proxy.md its manual.
  */
 export { startProxy } from './proxy.ts';
 export type { RunningProxy } from './proxy.ts';
 export { PROXY_DEFAULTS, DEFAULT_OPAQUE_PORTS } from './config.ts';
-export type { ProxyConfig, ListenAddress, OutboundTarget } from './config.ts';
-export { fileCredentials, MeshTls, MESH_ALPN } from './tls/index.ts';
-export type { Credentials, CredentialsProvider, CredentialFiles, FileCredentials } from './tls/index.ts';
-export { parseDestinationEntry, normalizeAuthority } from './outbound/index.ts';
+export type { ProxyConfig, ListenAddress, OutboundTarget, OriginalDestination } from './config.ts';
+export { fileCredentials, identityCredentials, MeshTls, MESH_ALPN } from './tls/index.ts';
+export type { Credentials, CredentialsProvider, CredentialFiles, FileCredentials, IdentitySource } from './tls/index.ts';
+export { parseDestinationEntry, normalizeAuthority, destinationFromView, READINESS_PROBE_AUTHORITY } from './outbound/index.ts';
+export type { Destination, Endpoint, ProtocolHint } from './outbound/index.ts';
 export { Logger, LOG_LEVELS } from './log.ts';
 export type { LogLevel, LogSink } from './log.ts';
 export { detect } from './detect/index.ts';
