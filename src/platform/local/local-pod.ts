@@ -11,6 +11,9 @@ import { runProbe } from './probe.ts';
 export const PROXY_UID = 2102;
 /** `weft proxy`'s lean entry point (src/cli/proxy.ts runs itself when it is the main module). */
 const PROXY_ENTRY = join(dirname(new URL(import.meta.url).pathname), '../../cli/proxy.ts');
+/** The proxy's admin port (`/ready`, `/metrics`). */
+const PROXY_ADMIN_PORT = 4191;
+const PROXY_READINESS: Probe = { httpGet: { path: '/ready', port: PROXY_ADMIN_PORT }, periodSeconds: 2 };
 /** Name of the proxy in containerStatuses and `weft logs -c`. */
 export const PROXY_CONTAINER = 'weft-proxy';
 
@@ -65,6 +68,8 @@ export class LocalPod {
   }
 
   get netns(): string | undefined { return this.#netns; }
+  /** Whether the pod runs a proxy. */
+  get meshed(): boolean { return this.#ctx.meshed; }
   get ip(): string { return this.#ctx.ip; }
   get dir(): string { return this.#ctx.dir; }
 
@@ -108,9 +113,17 @@ export class LocalPod {
         uid: PROXY_UID,
         cwd: proxyDir,
         logFile: LocalPod.logFile(ctx.dir, PROXY_CONTAINER),
-        onChange: ctx.onChange,
+        onChange: () => {
+          const p = this.#probed.get(PROXY_CONTAINER);
+          if (p !== undefined && this.#proxy?.state.kind !== 'running') p.ready = false;
+          ctx.onChange();
+        },
       });
       this.#proxy.start();
+      // Ready once it holds a certificate and discovery answers, as Linkerd's proxy
+      // readiness probe on /ready: a pod is not an endpoint before its proxy can serve.
+      this.#probed.set(PROXY_CONTAINER, { probe: PROXY_READINESS, port: PROXY_ADMIN_PORT, ready: false });
+      this.#scheduleProbe(PROXY_CONTAINER, 0);
     }
     for (const c of this.pod.spec.containers) {
       const argv = containerCommand([...(c.command ?? []), ...(c.args ?? [])]);
@@ -144,7 +157,7 @@ export class LocalPod {
 
   async #probeOnce(name: string): Promise<void> {
     const p = this.#probed.get(name);
-    const proc = this.#containers.get(name);
+    const proc = name === PROXY_CONTAINER ? this.#proxy : this.#containers.get(name);
     if (p === undefined || proc === undefined || this.#stopped || this.#netns === undefined) return;
     let ok = proc.state.kind === 'running';
     if (ok && p.probe !== undefined) ok = await runProbe(p.probe, { ip: this.#ctx.ip, port: p.port, netns: this.#netns });
@@ -164,7 +177,9 @@ export class LocalPod {
       const ready = this.#probed.get(c.name)?.ready === true && proc?.state.kind === 'running';
       return containerStatus(c.name, proc, ready);
     });
-    if (this.#proxy !== undefined) statuses.push(containerStatus(PROXY_CONTAINER, this.#proxy, this.#proxy.state.kind === 'running'));
+    if (this.#proxy !== undefined) {
+      statuses.push(containerStatus(PROXY_CONTAINER, this.#proxy, this.#probed.get(PROXY_CONTAINER)?.ready === true && this.#proxy.state.kind === 'running'));
+    }
     const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
     return {
       phase: this.#netns === undefined ? 'Pending' : 'Running',

@@ -6,7 +6,7 @@ import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '
 import { WeftError } from '../../errors/index.ts';
 import {
   createServiceAccountToken, identityConfigFrom, identityName, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY, WEFT_CONFIG_NAME,
-  WEFT_CONFIG_NAMESPACE, startIdentityClient, type IdentityClient,
+  WEFT_CONFIG_NAMESPACE,
 } from '../../identity/index.ts';
 import { matchesLabels, parseLabelSelector, type ResourceStore } from '../../store/index.ts';
 import { addressPlan, chooseAddressIndex, nextFree, type AddressPlan } from './address-plan.ts';
@@ -120,7 +120,7 @@ class Platform implements LocalPlatform {
   readonly #log: (line: string) => void;
   readonly #pods = new Map<string, LocalPod>();
   readonly #hostNumbers = new Map<string, number>();
-  readonly #identity = new Map<string, { client: IdentityClient; tokenTimer: NodeJS.Timeout }>();
+  readonly #tokenTimers = new Map<string, NodeJS.Timeout>();
   readonly #written = new Map<string, string>();
   readonly #abort = new AbortController();
   #seq = 0;
@@ -165,7 +165,8 @@ class Platform implements LocalPlatform {
   async #watch(): Promise<void> {
     try {
       for await (const ev of this.#store.watch({ signal: this.#abort.signal })) {
-        if (['Deployment', 'Pod', 'Service', 'Namespace', 'ServiceAccount'].includes(ev.object.kind)) this.poke();
+        // ConfigMap: the trust-roots bundle, projected into every meshed pod.
+        if (['Deployment', 'Pod', 'Service', 'Namespace', 'ServiceAccount', 'ConfigMap'].includes(ev.object.kind)) this.poke();
       }
     } catch (err) {
       if (!this.#stopped) this.#log(`platform: watch ended: ${String(err)}`);
@@ -230,6 +231,7 @@ class Platform implements LocalPlatform {
         await store.updateStatus({ kind: 'Pod', metadata: { name: pod.metadata.name, namespace: namespaceOf(pod) }, status }).catch(() => {});
       }
     }
+    for (const [key, local] of this.#pods) if (local.meshed) await this.#writeTrustAnchors(key, local);
     const routes = await this.#syncEndpoints(services);
     await this.#syncNamespaces(services, routes);
     for (const d of deployments) await this.#deploymentStatus(d);
@@ -294,9 +296,10 @@ class Platform implements LocalPlatform {
         WEFT_PROXY_IDENTITY_TOKEN_FILE: tokenFile,
         WEFT_PROXY_IDENTITY_SVC_ADDR: `${this.plan.gateway}:8080`,
         WEFT_PROXY_DESTINATION_SVC_ADDR: `${this.plan.gateway}:${DESTINATION_PORT}`,
-        WEFT_PROXY_KEY_FILE: join(proxyDir, 'key.pem'),
-        WEFT_PROXY_CERT_FILE: join(proxyDir, 'cert.pem'),
+        // The proxy's own identity client asks for its certificate (the key never
+        // leaves its memory), trusting the anchors the platform projects into ca.pem.
         WEFT_PROXY_TRUST_ANCHORS_FILE: join(proxyDir, 'ca.pem'),
+        WEFT_PROXY_POD_NAME: pod.metadata.name,
         ...firstPort(pod),
         WEFT_PROXY_TRANSPARENT: 'true',
       },
@@ -312,7 +315,8 @@ class Platform implements LocalPlatform {
     this.#pods.set(key, local);
     this.#record();
     await this.#writeToken(local, sa, ns, pod.metadata.name);
-    if (meshed) await this.#startCredentials(key, local, identity);
+    this.#tokenTimers.set(key, setInterval(() => void this.#writeToken(local, sa, ns, pod.metadata.name).catch(() => {}), TOKEN_TTL_MS * 0.8));
+    if (meshed) await this.#writeTrustAnchors(key, local);
     try {
       await local.start();
       this.#log(`pod ${key} started in ${netns} at ${local.ip}${meshed ? ' (meshed)' : ''}`);
@@ -335,33 +339,23 @@ class Platform implements LocalPlatform {
   }
 
   /**
-   * Seam until the proxy runs its own identity client: the supervisor keeps the
-   * pod's certificate in files the proxy reads (`--key-file` etc., re-read on change).
+   * Projects the trust-roots bundle into a meshed pod (`proxy/ca.pem`), as a
+   * ConfigMap volume would: the proxy's identity client re-reads it before every
+   * call, so a trust-anchor rotation reaches it without a restart.
    */
-  async #startCredentials(key: string, local: LocalPod, identity: string): Promise<void> {
+  async #writeTrustAnchors(key: string, local: LocalPod): Promise<void> {
     const roots = await this.#store.get('ConfigMap', TRUST_ROOTS_CONFIG_MAP, WEFT_CONFIG_NAMESPACE);
     const anchors = roots?.data?.[TRUST_ROOTS_KEY] ?? '';
+    if (anchors === '' || this.#written.get(`anchors:${key}`) === anchors) return;
     local.writeFile('proxy/ca.pem', anchors);
-    const client = await startIdentityClient({ addr: `${this.plan.gateway}:8080`, identity, tokenFile: join(local.dir, 'token'), trustAnchorsPem: anchors });
-    const write = (m: { keyPem: string; certChainPem: string; trustAnchorsPem: string }): void => {
-      local.writeFile('proxy/key.pem', m.keyPem);
-      local.writeFile('proxy/cert.pem', m.certChainPem);
-      local.writeFile('proxy/ca.pem', m.trustAnchorsPem);
-    };
-    client.onChange(write);
-    const sa = local.pod.spec.serviceAccountName ?? 'default';
-    const tokenTimer = setInterval(() => void this.#writeToken(local, sa, namespaceOf(local.pod), local.pod.metadata.name).catch(() => {}), TOKEN_TTL_MS * 0.8);
-    this.#identity.set(key, { client, tokenTimer });
-    write(await client.whenReady());
+    this.#written.set(`anchors:${key}`, anchors);
   }
 
   async #stopPod(key: string, local: LocalPod): Promise<void> {
-    const id = this.#identity.get(key);
-    if (id !== undefined) {
-      id.client.close();
-      clearInterval(id.tokenTimer);
-      this.#identity.delete(key);
-    }
+    const timer = this.#tokenTimers.get(key);
+    if (timer !== undefined) clearInterval(timer);
+    this.#tokenTimers.delete(key);
+    this.#written.delete(`anchors:${key}`);
     await local.stop();
     this.#hostNumbers.delete(key);
     this.#written.delete(`rules:${key}`);

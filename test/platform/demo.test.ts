@@ -1,0 +1,311 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { meshNames, readMeshRecord } from '../../src/platform/index.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const WEFT = join(ROOT, 'bin/weft.js');
+const DEMO = join(ROOT, 'examples/emojivoto.yaml');
+const NS = 'emojivoto';
+const APPS = ['emoji', 'voting', 'web', 'vote-bot'] as const;
+type App = (typeof APPS)[number];
+const identity = (sa: App): string => `${sa}.${NS}.serviceaccount.identity.weft.cluster.local`;
+
+function weft(stateDir: string, command: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // --state-dir right after the subcommand: after `--` it would belong to the command exec runs.
+    execFile(process.execPath, [WEFT, command, '--state-dir', stateDir, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** Polls `check` until it returns a value (bounded), never sleeping a fixed time for a result. */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface DemoPod { name: string; ip: string; netns: string; restarts: Record<string, number>; ready: boolean }
+
+async function demoPods(stateDir: string): Promise<Map<App, DemoPod>> {
+  const store = openStore({ stateDir });
+  try {
+    const out = new Map<App, DemoPod>();
+    for (const p of (await store.list('Pod', { namespace: NS })).items) {
+      const app = p.metadata.labels?.['weft.dev/deployment'] as App | undefined;
+      if (app === undefined) continue;
+      out.set(app, {
+        name: p.metadata.name,
+        ip: p.status?.podIP ?? '',
+        netns: p.metadata.annotations?.['weft.dev/netns'] ?? '',
+        restarts: Object.fromEntries((p.status?.containerStatuses ?? []).map((s) => [s.name, s.restartCount])),
+        ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+      });
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
+
+async function pod(stateDir: string, app: App): Promise<DemoPod> {
+  const p = (await demoPods(stateDir)).get(app);
+  assert.ok(p !== undefined, `pod of ${app}`);
+  return p;
+}
+
+/** One Prometheus sample: name, labels, value. */
+interface Sample { name: string; labels: Record<string, string>; value: number }
+
+async function scrape(ip: string): Promise<Sample[]> {
+  const text = await (await fetch(`http://${ip}:4191/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
+    out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The processes of a pod whose command line contains `needle`. */
+function processesIn(netns: string, needle: string): number[] {
+  const pids = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split(/\s+/).filter((p) => p !== '').map(Number);
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(needle);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** `curl` from inside vote-bot's pod (through its proxy): status code and body. */
+async function curlFromMesh(stateDir: string, path: string): Promise<{ status: number; body: string }> {
+  const r = await weft(stateDir, 'exec', 'deploy/vote-bot', '-n', NS, '--', 'curl', '-sS', '-m', '5', '-w', '\n%{http_code}', `http://web-svc${path}`);
+  assert.equal(r.code, 0, `curl ${path}: ${r.stderr}`);
+  const at = r.stdout.lastIndexOf('\n');
+  return { status: Number(r.stdout.slice(at + 1)), body: r.stdout.slice(0, at) };
+}
+
+/** The certificate a meshed pod's inbound proxy serves to a peer asking for its identity. */
+function servedCertificate(ip: string, serverName: string): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: ip, port: 4143, servername: serverName, ALPNProtocols: ['weft.mesh/1'], rejectUnauthorized: false, timeout: 3000 });
+    s.once('secureConnect', () => {
+      const cert = s.getPeerX509Certificate();
+      s.destroy();
+      if (cert === undefined) reject(new Error('no certificate'));
+      else resolve(cert);
+    });
+    s.once('error', reject);
+    s.once('timeout', () => { s.destroy(); reject(new Error('timeout')); });
+  });
+}
+
+async function issuerCertificate(stateDir: string): Promise<X509Certificate> {
+  const store = openStore({ stateDir });
+  try {
+    const secret = await store.get('Secret', 'weft-identity-issuer', 'weft');
+    const pem = Buffer.from(secret?.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
+    return new X509Certificate(pem);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * A client inside vote-bot's pod that calls web (and so emoji and voting) as fast as
+ * one request at a time allows, until SIGTERM; then prints its counts as JSON.
+ */
+function startTrafficLoop(stateDir: string): { stop(): Promise<{ ok: number; failed: number; failures: string[] }> } {
+  const script = `
+    let ok = 0, failed = 0, stop = false; const failures = [];
+    process.on('SIGTERM', () => { stop = true; });
+    (async () => {
+      const paths = ['/api/list', '/api/leaderboard', '/api/vote?choice=:owl:'];
+      for (let i = 0; !stop; i++) {
+        const path = paths[i % paths.length];
+        try {
+          const r = await fetch('http://web-svc' + path, { signal: AbortSignal.timeout(5000) });
+          await r.text();
+          if (r.status === 200) ok++; else { failed++; failures.push(path + ' ' + r.status); }
+        } catch (e) { failed++; failures.push(path + ' ' + String(e.cause ?? e)); }
+      }
+      process.stdout.write(JSON.stringify({ ok, failed, failures: failures.slice(0, 10) }));
+    })();`;
+  const child = spawn(process.execPath, [WEFT, 'exec', '--state-dir', stateDir, 'deploy/vote-bot', '-n', NS, '--', 'node', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    async stop() {
+      // weft exec runs `ip netns exec node …`: signal the node inside the pod.
+      const record = readMeshRecord(stateDir);
+      for (const ns of record?.netns ?? []) for (const pid of processesIn(ns, 'web-svc')) process.kill(pid, 'SIGTERM');
+      await exited;
+      return JSON.parse(out) as { ok: number; failed: number; failures: string[] };
+    },
+  };
+}
+
+function hostState(stateDir: string): { netns: string[]; links: string[]; rules: string[]; etc: string[] } {
+  const names = meshNames(stateDir);
+  const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(names.netnsPrefix));
+  const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(names.id));
+  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(names.id));
+  const etc = existsSync('/etc/netns') ? spawnSync('ls', ['/etc/netns'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(names.netnsPrefix)) : [];
+  return { netns, links, rules, etc };
+}
+
+test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts recover, the issuer rotates without a failed request, weft down cleans up', { timeout: 290_000 }, async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'weft-demo-test-'));
+  t.after(async () => {
+    await weft(stateDir, 'down');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  // The demo's rotation settings, with workload certificates short enough that every
+  // proxy renews within the test (at 70% of 1m).
+  const up = await weft(stateDir, 'up', '-f', DEMO, '--detach', '--issuer-duration', '1h', '--issuer-renew-before', '55m', '--issuance-lifetime', '1m');
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stdout, /every pod is ready/);
+
+  await t.test('the issuer Certificate carries the durations weft up was given', async () => {
+    const store = openStore({ stateDir });
+    try {
+      const cert = await store.get('Certificate', 'weft-identity-issuer', 'weft') as { spec: { duration: string; renewBefore: string } } | undefined;
+      assert.deepEqual({ duration: cert?.spec.duration, renewBefore: cert?.spec.renewBefore }, { duration: '1h', renewBefore: '55m' });
+    } finally {
+      store.close();
+    }
+  });
+
+  await t.test('web answers from inside the mesh with weft exec', async () => {
+    const list = await until('web to list the emoji', async () => {
+      const r = await curlFromMesh(stateDir, '/api/list');
+      return r.status === 200 ? r : undefined;
+    });
+    assert.equal((JSON.parse(list.body) as unknown[]).length, 32);
+  });
+
+  await t.test('votes for :doughnut: fail with 500 and others succeed', async () => {
+    assert.equal((await curlFromMesh(stateDir, '/api/vote?choice=:doughnut:')).status, 500);
+    const owl = await curlFromMesh(stateDir, '/api/vote?choice=:owl:');
+    assert.deepEqual({ status: owl.status, body: JSON.parse(owl.body) as unknown }, { status: 200, body: { voted: ':owl:' } });
+  });
+
+  await t.test('every hop between demo pods is mTLS with the right identities on both ends', async () => {
+    const pods = await demoPods(stateDir);
+    // caller → callee, each seen by the caller's outbound and the callee's inbound proxy.
+    const hops: Array<[App, App]> = [['vote-bot', 'web'], ['web', 'emoji'], ['web', 'voting']];
+    await until('requests on every hop', async () => {
+      for (const [from, to] of hops) {
+        const out = (await scrape(pods.get(from)?.ip ?? '')).filter((s) => s.name === 'request_total' && s.labels['direction'] === 'outbound' && s.labels['server_id'] === identity(to) && s.value > 0);
+        const inb = (await scrape(pods.get(to)?.ip ?? '')).filter((s) => s.name === 'request_total' && s.labels['direction'] === 'inbound' && s.labels['client_id'] === identity(from) && s.value > 0);
+        if (out.length === 0 || inb.length === 0) return undefined;
+        assert.ok(out.every((s) => s.labels['tls'] === 'true'), `${from} → ${to} outbound: ${JSON.stringify(out)}`);
+        assert.ok(inb.every((s) => s.labels['tls'] === 'true'), `${from} → ${to} inbound: ${JSON.stringify(inb)}`);
+      }
+      return true;
+    }, 60_000);
+    // Nothing between demo pods goes in plain text: every request a proxy counted
+    // came from, or went to, a verified peer.
+    for (const [app, p] of pods) {
+      const plain = (await scrape(p.ip)).filter((s) => s.name === 'request_total' && s.labels['tls'] !== 'true' && s.value > 0);
+      assert.deepEqual(plain, [], `${app} has plain-text requests`);
+    }
+  });
+
+  await t.test('a killed workload restarts and traffic recovers', async () => {
+    const web = await pod(stateDir, 'web');
+    const [pid] = processesIn(web.netns, 'demo-app web');
+    assert.ok(pid !== undefined, 'web\'s process');
+    process.kill(pid, 'SIGKILL');
+    await until('web to restart and be ready', async () => {
+      const p = await pod(stateDir, 'web');
+      return (p.restarts['web'] ?? 0) >= 1 && p.ready ? true : undefined;
+    });
+    await until('traffic through web again', async () => ((await curlFromMesh(stateDir, '/api/list')).status === 200 ? true : undefined));
+  });
+
+  await t.test('a killed proxy restarts and traffic recovers', async () => {
+    const web = await pod(stateDir, 'web');
+    const [pid] = processesIn(web.netns, 'cli/proxy.ts');
+    assert.ok(pid !== undefined, 'web\'s proxy process');
+    process.kill(pid, 'SIGKILL');
+    await until('the proxy to restart and be ready', async () => {
+      const p = await pod(stateDir, 'web');
+      return (p.restarts['weft-proxy'] ?? 0) >= 1 && p.ready ? true : undefined;
+    });
+    await until('traffic through web\'s proxy again', async () => ((await curlFromMesh(stateDir, '/api/leaderboard')).status === 200 ? true : undefined));
+  });
+
+  await t.test('the issuer rotates, traffic carries on without a failed request, and every workload certificate chains to the new issuer', async () => {
+    const before = await issuerCertificate(stateDir);
+    const loop = startTrafficLoop(stateDir);
+    let counts: { ok: number; failed: number; failures: string[] } | undefined;
+    try {
+      const renew = await weft(stateDir, 'certs', 'renew', 'weft-identity-issuer', '-n', 'weft');
+      assert.equal(renew.code, 0, renew.stderr);
+      const after = await until('a new issuer', async () => {
+        const c = await issuerCertificate(stateDir);
+        return c.serialNumber !== before.serialNumber ? c : undefined;
+      });
+      const spki = (c: X509Certificate): Buffer => c.publicKey.export({ format: 'der', type: 'spki' });
+      assert.notDeepEqual(spki(after), spki(before), 'a new key (rotationPolicy Always)');
+      const pods = await demoPods(stateDir);
+      // Proxies renew at 70% of their 1m certificates: within about 45 s each.
+      await until('every proxy to serve a certificate from the new issuer', async () => {
+        for (const app of APPS) {
+          const leaf = await servedCertificate(pods.get(app)?.ip ?? '', identity(app));
+          if (!leaf.checkIssued(after) || !leaf.verify(after.publicKey)) return undefined;
+        }
+        return true;
+      }, 90_000);
+    } finally {
+      counts = await loop.stop();
+    }
+    assert.ok(counts.ok >= 20, `requests during the rotation: ${JSON.stringify(counts)}`);
+    assert.deepEqual({ failed: counts.failed, failures: counts.failures }, { failed: 0, failures: [] });
+  });
+
+  await t.test('weft down leaves no namespace, link, rule, hosts file or process', async () => {
+    const record = readMeshRecord(stateDir);
+    assert.ok(record !== undefined);
+    const pids = [record.pid, ...record.netns.flatMap((ns) => processesIn(ns, ''))];
+    assert.ok(pids.length >= 9, 'supervisor, four workloads and four proxies');
+    const down = await weft(stateDir, 'down');
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(hostState(stateDir), { netns: [], links: [], rules: [], etc: [] });
+    for (const pid of pids) await until(`process ${pid} to be gone`, () => (alive(pid) ? undefined : true), 5000);
+    assert.equal(readMeshRecord(stateDir), undefined);
+  });
+});
