@@ -42,7 +42,14 @@ type Target = {
  * were built from; when the handle returns another object, the set changed and the
  * targets are rebuilt (keeping the load and failure state of endpoints that stay).
  */
-type Route = { handle: DestinationHandle; dest: Destination | undefined; targets: Target[]; protocol: TransportProtocolName };
+type Route = {
+  handle: DestinationHandle;
+  dest: Destination | undefined;
+  targets: Target[];
+  protocol: TransportProtocolName;
+  /** Counts requests answered by the proxy itself for want of an endpoint (503), labelled `tls="no_identity"`. */
+  noEndpoints: RouteStats | undefined;
+};
 
 /** Routes outbound traffic for one proxy. */
 export class Outbound {
@@ -156,7 +163,8 @@ export class Outbound {
     this.#ready(route, () => {
       const target = this.#pick(route);
       if (target === undefined) {
-        cb(new ProxyHttpError(503, route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`));
+        route.noEndpoints ??= this.#ctx.metrics.route('outbound', route.dest?.authority ?? authority, 'no_identity', undefined);
+        cb(new ProxyHttpError(503, route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`), undefined, route.noEndpoints);
         return;
       }
       this.#ctx.upstreams.acquire(target.key, target.open, owner, (err, up) => {
@@ -178,7 +186,7 @@ export class Outbound {
     if (r !== undefined) return r;
     const handle = this.#discovery.resolve(authority, defaultPort);
     if (handle === undefined) return undefined;
-    r = { handle, dest: undefined, targets: [], protocol };
+    r = { handle, dest: undefined, targets: [], protocol, noEndpoints: undefined };
     // Bounded: a proxy client naming endless authorities must not grow this forever.
     if (this.#routes.size > 10_000) this.#routes.clear();
     this.#routes.set(cacheKey, r);
