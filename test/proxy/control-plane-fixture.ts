@@ -34,7 +34,7 @@ export type ControlPlaneFixture = {
   /** Applies a meshed Pod `name` (ServiceAccount `sa`) at `ip` whose proxy's inbound port is `inboundPort`. */
   pod(name: string, sa: string, ip: string, inboundPort?: number): Promise<void>;
   /** Applies Service `name` with `ports` ({name, port, targetPort, appProtocol?}). */
-  service(name: string, ports: Array<{ name: string; port: number; targetPort: number; appProtocol?: string }>, clusterIP?: string): Promise<void>;
+  service(name: string, ports: Array<{ name: string; port: number; targetPort: number; appProtocol?: string }>, clusterIP?: string, annotations?: Record<string, string>): Promise<void>;
   /** Writes the Endpoints of `name`: one subset per port, `pods` as ready addresses. */
   endpoints(name: string, pods: Array<{ pod: string; ip: string }>, ports: Array<{ name: string; port: number }>): Promise<void>;
 };
@@ -97,9 +97,9 @@ export async function controlPlane(t: TestContext, config: Partial<IdentityConfi
       });
       await store.updateStatus({ kind: 'Pod', metadata: { name, namespace: NS }, status: { phase: 'Running', podIP: ip } });
     },
-    async service(name, ports, clusterIP) {
+    async service(name, ports, clusterIP, annotations) {
       await store.apply({
-        apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS },
+        apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS, ...(annotations === undefined ? {} : { annotations }) },
         spec: {
           ...(clusterIP === undefined ? {} : { clusterIP }),
           selector: { app: name },

@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { Client, credentials, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
 import { metrics, request, sample, waitFor } from './harness.ts';
 import { controlPlane } from './control-plane-fixture.ts';
@@ -204,4 +205,32 @@ test('Certificates renewed every few seconds under load fail no request', async 
   assert.equal(sample(am, 'identity_cert_refresh_count', 'result="failure"'), 0);
   assert.equal(sample(am, 'response_total', 'direction="outbound"', 'classification="failure"'), 0);
   assert.ok(sample(await metrics(b.proxy), 'tcp_open_total', 'direction="inbound"', 'peer="src"', 'tls="true"') > 10, 'new mesh connections were made during the renewals');
+});
+
+test('A port the Service marks opaque skips detection and crosses the mesh as opaque TCP', async (t) => {
+  const f = await controlPlane(t);
+  // A server-speaks-first protocol: with detection, the client would wait for the detect timeout.
+  const banner = net.createServer((s) => {
+    s.on('error', () => {});
+    s.write('HELLO\n');
+    s.on('data', (d: Buffer) => s.write(d));
+  });
+  await new Promise<void>((r) => banner.listen(0, '127.0.0.2', r));
+  t.after(() => banner.close());
+  const port = (banner.address() as net.AddressInfo).port;
+  const b = await f.proxy('db', { config: { inbound: { host: '127.0.0.2', port: 0 }, inboundForwardHost: '127.0.0.2' } });
+  await f.pod('db-0', 'db', '127.0.0.2', b.proxy.ports.inbound);
+  await f.service('db', [{ name: 'tcp', port: 7000, targetPort: port }], undefined, { 'weft.dev/opaque-ports': '7000' });
+  await f.endpoints('db', [{ pod: 'db-0', ip: '127.0.0.2' }], [{ name: 'tcp', port }]);
+  const a = await f.proxy('web', { config: { outboundTargets: [{ listen: { host: '127.0.0.1', port: 0 }, authority: 'db.shop.svc.cluster.local:7000' }] } });
+  const sock = net.connect(a.proxy.ports.targets[0]!, '127.0.0.1');
+  t.after(() => sock.destroy());
+  let got = '';
+  sock.on('data', (d: Buffer) => { got += d.toString(); });
+  await waitFor(() => got === 'HELLO\n', 'the banner without waiting for detection', 2000);
+  sock.write('ping');
+  await waitFor(() => got === 'HELLO\nping', 'the echo');
+  const am = await metrics(a.proxy);
+  assert.equal(sample(am, 'protocol_detect_total', 'direction="outbound"', 'outcome="skipped"'), 1);
+  assert.equal(sample(am, 'tcp_open_total', 'direction="outbound"', 'peer="dst"', 'tls="true"', `server_id="${f.id('db')}"`), 1);
 });
