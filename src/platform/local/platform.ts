@@ -319,6 +319,8 @@ class Platform implements LocalPlatform {
     if (meshed) await this.#writeTrustAnchors(key, local);
     try {
       await local.start();
+      // Now with its namespace: weft down and the next weft up find it by the record too.
+      this.#record();
       this.#log(`pod ${key} started in ${netns} at ${local.ip}${meshed ? ' (meshed)' : ''}`);
     } catch (err) {
       this.#log(`pod ${key} failed to start: ${err instanceof Error ? err.message : String(err)}`);
