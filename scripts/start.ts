@@ -33,6 +33,7 @@ const look: Array<[string, string]> = [
   ['vote-bot\'s counts every 10 s (-c weft-proxy: its proxy)', `npx weft logs${S} -n emojivoto -f POD`],
   ['the issuer\'s validity and next renewal', `npx weft certs status weft-identity-issuer -n weft${S}`],
   ['a proxy\'s metrics (mTLS: tls="true", client_id, server_id)', 'curl -s http://POD_IP:4191/metrics | grep request_total'],
+  ['the voting page in a browser on this host (straight to web\'s pod, like kubectl port-forward)', 'http://WEB_POD_IP:8080/'],
   ...(hasViz ? [['the dashboard (prints its URL, http://127.0.0.1:50750/)', `npx weft viz dashboard${S}`] as [string, string]] : []),
 ];
 process.stdout.write(`weft demo: the emojivoto mesh (web, emoji, voting, vote-bot), every hop mutual TLS.

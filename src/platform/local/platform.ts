@@ -286,8 +286,11 @@ class Platform implements LocalPlatform {
     const proxyDir = join(dir, 'proxy');
     const config = identityConfigFrom(await this.#store.get('ConfigMap', WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE));
     const identity = identityName({ serviceAccount: sa, namespace: ns }, { controlPlaneNamespace: config.controlPlaneNamespace, trustDomain: config.trustDomain });
-    // Recorded before anything is created, so a crash from here on is cleaned up.
-    await this.#store.apply({ ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [NETNS_ANNOTATION]: netns } } } as never).catch(() => {});
+    // Recorded before anything is created, so a crash from here on is cleaned up. A pod
+    // injected by its Namespace says so itself, as an injected pod's spec would: discovery
+    // then knows it is meshed before its first status is written.
+    const annotations = { ...pod.metadata.annotations, [NETNS_ANNOTATION]: netns, ...(meshed ? { [INJECT_ANNOTATION]: 'enabled' } : {}) };
+    await this.#store.apply({ ...pod, metadata: { ...pod.metadata, annotations } } as never).catch(() => {});
     const local = new LocalPod(pod, {
       seq, ip: this.plan.podIp(h), gateway: this.plan.gateway, podCidr: this.plan.podCidr, backend: this.#backend, dir, meshed,
       env: { ...serviceEnv(services, ns), WEFT_SERVICE_ACCOUNT_TOKEN_FILE: tokenFile, WEFT_POD_NAME: pod.metadata.name, WEFT_POD_NAMESPACE: ns },
