@@ -148,8 +148,9 @@ export class H2Proxy {
       const t: http2.OutgoingHttpHeaders = {};
       let any = false;
       if (trailers !== undefined) for (const k in trailers) { if (!k.startsWith(':')) { t[k] = trailers[k]; any = true; } }
-      if (any) stream.sendTrailers(t);
-      else stream.close();
+      // No trailers upstream: end the stream with an empty trailer block. `close()`
+      // would end it with RST_STREAM, which strict clients (h2load) count as an error.
+      stream.sendTrailers(any ? t : {});
     });
     req.on('error', (err) => {
       this.#log.debug('h2 upstream stream error', { reason: err.message });
