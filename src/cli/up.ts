@@ -117,12 +117,13 @@ async function rotationLine(store: ResourceStore): Promise<string> {
 
 /** For each Service, a command that reaches it from inside the mesh. */
 async function whereToLook(store: ResourceStore, platform: LocalPlatform, stateDir: string): Promise<string> {
-  const services = (await store.list('Service')).items as unknown as Array<{ metadata: { name: string; namespace?: string }; spec: { clusterIP?: string; ports?: Array<{ port: number }> } }>;
+  const services = (await store.list('Service')).items as unknown as Array<{ metadata: { name: string; namespace?: string }; spec: { clusterIP?: string; ports?: Array<{ port: number; name?: string; appProtocol?: string }> } }>;
   const lines: string[] = [];
   const flag = process.env['WEFT_STATE_DIR'] === stateDir ? '' : ` --state-dir ${stateDir}`;
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? 'default';
-    const port = svc.spec.ports?.[0]?.port;
+    // curl speaks HTTP/1: offer it for the first port that is not gRPC.
+    const port = svc.spec.ports?.find((p) => !/grpc|h2/i.test(`${p.name ?? ''} ${p.appProtocol ?? ''}`))?.port;
     const from = [...platform.pods().values()].find((p) => (p.pod.metadata.namespace ?? 'default') === ns);
     const deploy = from?.pod.metadata.labels?.['weft.dev/deployment'];
     if (port === undefined || svc.spec.clusterIP === undefined || deploy === undefined) continue;
