@@ -221,7 +221,11 @@ class Platform implements LocalPlatform {
         await this.#stopPod(key, local);
       }
     }
-    for (const [key, pod] of wanted) if (!this.#pods.has(key)) await this.#startPod(key, pod, services);
+    // Side by side: a pod's start is mostly waiting on ip/iptables and the proxy's
+    // first certificate. Addresses and sequence numbers are taken before the first await.
+    const starting = [...wanted].filter(([key]) => !this.#pods.has(key)).map(([key, pod]) => this.#startPod(key, pod, services));
+    const failed = (await Promise.allSettled(starting)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
 
     // 4. Status, Endpoints, rules and hosts follow.
     for (const [key, local] of this.#pods) {
