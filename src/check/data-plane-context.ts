@@ -5,9 +5,9 @@
  */
 import { identityName } from '../identity/index.ts';
 import { exportPrivateKey, generateKeyPair, issueCertificate, type Certificate } from '../pki/index.ts';
+import { parsePrometheusText, type MetricSample } from '../viz/index.ts';
 import { httpGet, type HttpReply } from './http-get.ts';
 import { MeshContext, type MeshContextOptions } from './mesh-context.ts';
-import { parseMetrics, type MetricSample } from './metrics-text.ts';
 import { proxyTargetsFromPods, type PodLike, type ProxyTarget } from './proxy-target.ts';
 import { probeMeshTls, type TlsProbe } from './tls-probe.ts';
 
@@ -90,7 +90,7 @@ export class DataPlaneContext extends MeshContext {
             : probeMeshTls({ host: target.host, port: target.inboundPort, identity }, { timeoutMs: this.timeoutMs, ...(client === undefined ? {} : { client }) }),
         ]);
         const metrics = 'error' in metricsReply ? metricsReply
-          : metricsReply.status === 200 ? parseMetrics(metricsReply.body) : { error: `GET /metrics answered HTTP ${metricsReply.status}` };
+          : metricsReply.status === 200 ? parsePrometheusText(metricsReply.body) : { error: `GET /metrics answered HTTP ${metricsReply.status}` };
         return { target, ready, metrics, tls, ...(bundleUnchecked === undefined ? {} : { bundleUnchecked }) };
       }));
     })();

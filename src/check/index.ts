@@ -13,7 +13,7 @@ export {
   DEFAULT_CONTROL_PLANE_ADMIN, DEFAULT_EXPIRY_THRESHOLD_MS, MeshContext, renewalOf,
   type IssuerMaterial, type MeshContextOptions,
 } from './mesh-context.ts';
-export { metricValue, parseMetrics, type MetricSample } from './metrics-text.ts';
+export { metricValue } from './metric-value.ts';
 export { renderJson, reportJson, type CheckJson, type ReportJson } from './render-json.ts';
 export { overall, renderText } from './render-text.ts';
 export { exitCodeOf, runChecks, type FailOn } from './run-checks.ts';

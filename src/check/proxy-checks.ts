@@ -10,7 +10,7 @@ import type { DataPlaneContext, ProxyObservation } from './data-plane-context.ts
 import { durationText, timeText } from './format.ts';
 import { hint } from './hint.ts';
 import { Category } from './mesh-checks.ts';
-import { metricValue } from './metrics-text.ts';
+import { metricValue } from './metric-value.ts';
 
 /** The proxy's expiry gauge (Linkerd's name). */
 export const EXPIRY_METRIC = 'identity_cert_expiration_timestamp_seconds';

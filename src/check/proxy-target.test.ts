@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseProxyTarget, proxyTargetsFromPods } from './proxy-target.ts';
-import { metricValue, parseMetrics } from './metrics-text.ts';
+import { parsePrometheusText } from '../viz/index.ts';
+import { metricValue } from './metric-value.ts';
 
 test('parseProxyTarget() reads name, host, ports and identity', () => {
   assert.deepEqual(parseProxyTarget('emojivoto/web-1=10.42.0.7:4191,4143#web.emojivoto.serviceaccount.identity.weft.cluster.local'), {
@@ -24,8 +25,8 @@ test('proxyTargetsFromPods() keeps meshed pods and derives their service account
   ]);
 });
 
-test('parseMetrics() reads values and labels and skips comments', () => {
-  const samples = parseMetrics('# HELP x y\n# TYPE x gauge\nidentity_cert_expiration_timestamp_seconds 1764633600\nrequest_total{direction="inbound",authority="a\\"b"} 3\n');
+test('metricValue() reads a value from parsed /metrics text', () => {
+  const samples = parsePrometheusText('# HELP x y\n# TYPE x gauge\nidentity_cert_expiration_timestamp_seconds 1764633600\nrequest_total{direction="inbound",authority="a\\"b"} 3\n');
   assert.equal(metricValue(samples, 'identity_cert_expiration_timestamp_seconds'), 1764633600);
   assert.deepEqual(samples[1], { name: 'request_total', labels: { direction: 'inbound', authority: 'a"b' }, value: 3 });
 });
