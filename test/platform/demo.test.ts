@@ -319,6 +319,33 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
     assert.deepEqual({ failed: counts.failed, failures: counts.failures }, { failed: 0, failures: [] });
   });
 
+  await t.test('a new trust-roots bundle reaches every proxy\'s anchors file, and traffic carries on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-demo-anchor-'));
+    try {
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=next.root.weft.cluster.local',
+        '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      const store = openStore({ stateDir });
+      let bundle: string;
+      try {
+        const roots = await store.get('ConfigMap', 'weft-identity-trust-roots', 'weft');
+        assert.ok(roots !== undefined);
+        bundle = `${roots.data?.['ca-bundle.crt'] ?? ''}${readFileSync(join(dir, 'c.pem'), 'utf8')}`;
+        await store.apply({ ...roots, data: { ...roots.data, 'ca-bundle.crt': bundle } });
+      } finally {
+        store.close();
+      }
+      const pods = await demoPods(stateDir);
+      for (const [app, p] of pods) {
+        const file = join(stateDir, 'platform/pods', `${NS}_${p.name}`, 'proxy/ca.pem');
+        await until(`${app}'s ca.pem to hold both anchors`, () => (readFileSync(file, 'utf8') === bundle ? true : undefined));
+      }
+      assert.equal((await curlFromMesh(stateDir, '/api/list')).status, 200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   await t.test('weft down leaves no namespace, link, rule, hosts file or process', async () => {
     const record = readMeshRecord(stateDir);
     assert.ok(record !== undefined);
