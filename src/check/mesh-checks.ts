@@ -50,8 +50,8 @@ function validityProblem(cert: Certificate, now: Date, what: string): string | u
   return undefined;
 }
 
-/** The worst of several outcomes, messages of the same kind joined. */
-function worst(outcomes: readonly CheckOutcome[]): CheckOutcome {
+/** The worst of several outcomes, messages of the same kind joined (ok details too, when all passed). */
+export function worst(outcomes: readonly CheckOutcome[]): CheckOutcome {
   for (const kind of ['error', 'warning'] as const) {
     const bad = outcomes.filter((o) => o.kind === kind);
     if (bad.length > 0) return fail(kind, list(bad.map((o) => (o.kind === 'ok' ? '' : o.message))));

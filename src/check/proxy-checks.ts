@@ -9,7 +9,7 @@ import { fail, ok, type Check, type CheckOutcome } from './check.ts';
 import type { DataPlaneContext, ProxyObservation } from './data-plane-context.ts';
 import { durationText, timeText } from './format.ts';
 import { hint } from './hint.ts';
-import { Category } from './mesh-checks.ts';
+import { Category, worst } from './mesh-checks.ts';
 import { metricValue } from './metric-value.ts';
 
 /** The proxy's expiry gauge (Linkerd's name). */
@@ -17,12 +17,7 @@ export const EXPIRY_METRIC = 'identity_cert_expiration_timestamp_seconds';
 
 /** Runs `judge` on every proxy; problems of the worst kind are listed, one line per proxy. */
 async function each(ctx: DataPlaneContext, judge: (p: ProxyObservation, ctx: DataPlaneContext) => Promise<CheckOutcome> | CheckOutcome): Promise<CheckOutcome> {
-  const outcomes = await Promise.all((await ctx.proxies()).map(async (p) => judge(p, ctx)));
-  for (const kind of ['error', 'warning'] as const) {
-    const bad = outcomes.flatMap((o) => (o.kind === kind ? [o.message] : []));
-    if (bad.length > 0) return fail(kind, bad.join('\n'));
-  }
-  return ok();
+  return worst(await Promise.all((await ctx.proxies()).map(async (p) => judge(p, ctx))));
 }
 
 function tlsFailure(p: ProxyObservation): CheckOutcome | undefined {
