@@ -54,10 +54,7 @@ export async function gatherFacts(ctx: ControllerContext, cert: Certificate): Pr
     ? await keyMatchesCertificate(key.privateKey, leaf)
     : keyUnreadable ? false : undefined;
 
-  const issuer = await loadIssuer(ctx.store, cert.spec.issuerRef, namespace, {
-    clusterResourceNamespace: ctx.clusterResourceNamespace,
-    now: ctx.now,
-  });
+  const issuer = await loadIssuer(ctx, cert);
   const input: PolicyInput = {
     now: ctx.now(),
     secret: secret === undefined ? undefined : {

@@ -11,7 +11,7 @@ import { writeStatusIfChanged } from './status-write.ts';
  * records an Event when it changes.
  */
 export async function processIssuer(ctx: ControllerContext, issuer: Issuer | ClusterIssuer): Promise<void> {
-  const state = await checkIssuer(ctx.store, issuer, { clusterResourceNamespace: ctx.clusterResourceNamespace, now: ctx.now });
+  const state = await checkIssuer(ctx, issuer);
   const want = issuerReadyCondition(state);
   if (issuerConditionIs(issuer, want)) return;
   const status = {

@@ -4,7 +4,7 @@ import {
 } from '../pki/index.ts';
 import type { ClusterIssuer, Issuer, IssuerReference, Secret } from '../api/index.ts';
 import { conditionOf } from '../api/index.ts';
-import type { ResourceStore } from '../store/index.ts';
+import type { ControllerContext } from './context.ts';
 import { Reason } from './reasons.ts';
 import { secretText } from './secret-data.ts';
 
@@ -29,29 +29,25 @@ export type IssuerState =
   | { readonly ready: true; readonly signer: Signer; readonly issuer: Issuer | ClusterIssuer; readonly message: string }
   | { readonly ready: false; readonly reason: string; readonly message: string; readonly issuer: Issuer | ClusterIssuer | undefined };
 
-/** Options that decide where issuers find their Secrets. */
-export interface IssuerOptions {
-  /** Namespace of ClusterIssuer CA Secrets. Default `cert-manager`, as cert-manager's. */
-  readonly clusterResourceNamespace: string;
-  readonly now: () => Date;
+/** What names an issuer: a Certificate or CertificateRequest, whose namespace an Issuer must share. */
+export interface IssuerReferrer {
+  readonly metadata: { readonly namespace?: string };
+  readonly spec: { readonly issuerRef: IssuerReference };
 }
 
-/** Loads the issuer `ref` points at, from the point of view of a Certificate in `namespace`. */
-export async function loadIssuer(
-  store: ResourceStore,
-  ref: IssuerReference,
-  namespace: string,
-  options: IssuerOptions,
-): Promise<IssuerState> {
+/** Loads the issuer that `referrer.spec.issuerRef` points at, from the referrer's namespace. */
+export async function loadIssuer(ctx: ControllerContext, referrer: IssuerReferrer): Promise<IssuerState> {
+  const ref = referrer.spec.issuerRef;
+  const namespace = referrer.metadata.namespace ?? 'default';
   const kind = ref.kind ?? 'Issuer';
   const group = ref.group ?? 'cert-manager.io';
   if (group !== 'cert-manager.io' && group !== '') {
     return { ready: false, reason: Reason.Pending, message: `Issuer group "${group}" is not served by weft's controller`, issuer: undefined };
   }
   const issuer = kind === 'ClusterIssuer'
-    ? await store.get('ClusterIssuer', ref.name)
+    ? await ctx.store.get('ClusterIssuer', ref.name)
     : kind === 'Issuer'
-      ? await store.get('Issuer', ref.name, namespace)
+      ? await ctx.store.get('Issuer', ref.name, namespace)
       : undefined;
   if (issuer === undefined) {
     return {
@@ -61,24 +57,20 @@ export async function loadIssuer(
       issuer: undefined,
     };
   }
-  return checkIssuer(store, issuer, options);
+  return checkIssuer(ctx, issuer);
 }
 
 /** Loads and checks an Issuer's or ClusterIssuer's key pair. */
-export async function checkIssuer(
-  store: ResourceStore,
-  issuer: Issuer | ClusterIssuer,
-  options: IssuerOptions,
-): Promise<IssuerState> {
+export async function checkIssuer(ctx: ControllerContext, issuer: Issuer | ClusterIssuer): Promise<IssuerState> {
   if (issuer.spec.selfSigned !== undefined) {
     return { ready: true, signer: { kind: 'selfSigned' }, issuer, message: '' };
   }
   const secretName = issuer.spec.ca?.secretName ?? '';
   const secretNamespace = issuer.kind === 'ClusterIssuer'
-    ? options.clusterResourceNamespace
+    ? ctx.clusterResourceNamespace
     : (issuer.metadata.namespace ?? 'default');
   const notReady = (reason: string, message: string): IssuerState => ({ ready: false, reason, message, issuer });
-  const secret: Secret | undefined = await store.get('Secret', secretName, secretNamespace);
+  const secret: Secret | undefined = await ctx.store.get('Secret', secretName, secretNamespace);
   if (secret === undefined) {
     return notReady(Reason.ErrGetKeyPair, `Error getting keypair for CA issuer: secrets "${secretName}" not found in namespace "${secretNamespace}"`);
   }
@@ -103,7 +95,7 @@ export async function checkIssuer(
   if (!(await keyMatchesCertificate(privateKey, ca))) {
     return notReady(Reason.ErrInvalidKeyPair, `Error: tls.key in secret "${secretName}" does not match tls.crt`);
   }
-  const now = options.now();
+  const now = ctx.now();
   if (now.getTime() >= ca.notAfter.getTime()) {
     return notReady(Reason.ErrInvalidKeyPair, `CA certificate in secret "${secretName}" expired at ${ca.notAfter.toISOString()}: renew it, nothing it signs would be valid`);
   }

@@ -9,6 +9,7 @@ import { recordEvent } from '../store/index.ts';
 import { removeCondition, rfc3339, setCondition } from './conditions.ts';
 import { COMPONENT, type ControllerContext } from './context.ts';
 import { gatherFacts, renewOptions } from './facts.ts';
+import { loadIssuer } from './issuers.ts';
 import { ISSUER_CA_ANNOTATION, SPEC_HASH_ANNOTATION } from './policies.ts';
 import { encodePrivateKey, keySpecForCertificate, keySpecMismatch } from './private-key-spec.ts';
 import { Reason } from './reasons.ts';
@@ -161,7 +162,7 @@ async function writeSecret(ctx: ControllerContext, cert: Certificate, request: C
   const leaf = parseCertificates(crt)[0];
   const { privateKey } = await importPrivateKey(keyPem);
   const tlsKey = await encodePrivateKey(privateKey, cert.spec.privateKey?.encoding);
-  const issuer = await gatherFacts(ctx, cert).then((f) => f.issuer);
+  const issuer = await loadIssuer(ctx, cert);
   const existing = await ctx.store.get('Secret', cert.spec.secretName, namespace);
   const sans = leaf?.sans ?? [];
   const annotations: Record<string, string> = {

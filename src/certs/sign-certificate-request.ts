@@ -20,10 +20,7 @@ export async function processRequest(ctx: ControllerContext, request: Certificat
   const ready = conditionOf(request, 'Ready');
   if (ready !== undefined && (ready.reason === Reason.Issued || ready.reason === Reason.Failed)) return request;
   const namespace = request.metadata.namespace ?? 'default';
-  const issuer = await loadIssuer(ctx.store, request.spec.issuerRef, namespace, {
-    clusterResourceNamespace: ctx.clusterResourceNamespace,
-    now: ctx.now,
-  });
+  const issuer = await loadIssuer(ctx, request);
   const now = ctx.now();
   let status: NonNullable<CertificateRequest['status']>;
   if (!issuer.ready) {
