@@ -126,7 +126,15 @@ function serveTap(req: http.IncomingMessage, res: http.ServerResponse, q: URLSea
 }
 
 function serveStatic(webDir: string, path: string, res: http.ServerResponse): void {
-  const rel = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // A malformed escape (`/%E0%A4%A`) is the client's mistake; thrown here it would end the process.
+    res.writeHead(400).end('bad path\n');
+    return;
+  }
+  const rel = normalize(decoded).replace(/^([/\\])+/, '');
   let file = join(webDir, rel);
   if (!file.startsWith(webDir + sep) && file !== webDir) {
     res.writeHead(403).end('forbidden\n');
@@ -139,7 +147,8 @@ function serveStatic(webDir: string, path: string, res: http.ServerResponse): vo
     'content-security-policy': CSP,
     'cache-control': file.endsWith('index.html') ? 'no-cache' : 'max-age=3600',
   });
-  createReadStream(file).pipe(res);
+  // The bundle may be rebuilt (renamed away) under us: end the response, never the process.
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }
 
 /** Starts the dashboard server; resolves once it listens. */
