@@ -3,6 +3,7 @@ import {
   type Certificate as X509, type ImportedKeyPair,
 } from '../pki/index.ts';
 import type { Certificate, Secret } from '../api/index.ts';
+import { rfc3339 } from './conditions.ts';
 import type { ControllerContext } from './context.ts';
 import { loadIssuer, type IssuerState } from './issuers.ts';
 import type { PolicyInput } from './policies.ts';
@@ -76,8 +77,21 @@ export async function gatherFacts(ctx: ControllerContext, cert: Certificate): Pr
   return { input, secret, chain, key, issuer };
 }
 
+/**
+ * The validity fields of a Certificate's status for its issued `leaf`: notBefore,
+ * notAfter and renewalTime (RFC 3339); none while there is no leaf.
+ */
+export function validityStatus(cert: Certificate, leaf: X509 | undefined): { notBefore?: string; notAfter?: string; renewalTime?: string } {
+  if (leaf === undefined) return {};
+  return {
+    notBefore: rfc3339(leaf.notBefore),
+    notAfter: rfc3339(leaf.notAfter),
+    renewalTime: rfc3339(renewalTime(leaf, renewOptions(cert))),
+  };
+}
+
 /** renewBefore / renewBeforePercentage of a Certificate, for renewalTime(). */
-export function renewOptions(cert: Certificate): { renewBefore?: number; renewBeforePercentage?: number } {
+function renewOptions(cert: Certificate): { renewBefore?: number; renewBeforePercentage?: number } {
   const out: { renewBefore?: number; renewBeforePercentage?: number } = {};
   if (cert.spec.renewBefore !== undefined) out.renewBefore = parseDuration(cert.spec.renewBefore);
   if (cert.spec.renewBeforePercentage !== undefined) out.renewBeforePercentage = cert.spec.renewBeforePercentage;

@@ -8,12 +8,11 @@ import {
 import { recordEvent } from '../store/index.ts';
 import { removeCondition, rfc3339, setCondition } from './conditions.ts';
 import { COMPONENT, type ControllerContext } from './context.ts';
-import { gatherFacts, renewOptions } from './facts.ts';
+import { gatherFacts, validityStatus } from './facts.ts';
 import { loadIssuer } from './issuers.ts';
 import { ISSUER_CA_ANNOTATION, SPEC_HASH_ANNOTATION } from './policies.ts';
 import { encodePrivateKey, keySpecForCertificate, keySpecMismatch } from './private-key-spec.ts';
 import { Reason } from './reasons.ts';
-import { renewalTime } from './renewal-time.ts';
 import { Annotation, nextKeySecretName, requestName } from './request-names.ts';
 import { base64, secretText } from './secret-data.ts';
 import { processRequest } from './sign-certificate-request.ts';
@@ -209,11 +208,7 @@ async function finishIssuance(ctx: ControllerContext, cert: Certificate, request
     ...rest,
     conditions: removeCondition(cert.status?.conditions, 'Issuing'),
     revision,
-    ...(leaf !== undefined ? {
-      notBefore: rfc3339(leaf.notBefore),
-      notAfter: rfc3339(leaf.notAfter),
-      renewalTime: rfc3339(renewalTime(leaf, renewOptions(cert))),
-    } : {}),
+    ...validityStatus(cert, leaf),
   };
   await writeStatusIfChanged(ctx.store, cert, cert.status, status);
   await ctx.store.delete('Secret', nextKeySecretName(cert.metadata.name), namespace);

@@ -2,13 +2,12 @@ import { parseDuration } from '../pki/index.ts';
 import { DEFAULT_CERTIFICATE_DURATION_MS, type Certificate } from '../api/index.ts';
 import { recordEvent } from '../store/index.ts';
 import { conditionOf } from '../api/index.ts';
-import { removeCondition, rfc3339, setCondition } from './conditions.ts';
+import { removeCondition, setCondition } from './conditions.ts';
 import { COMPONENT, type ControllerContext } from './context.ts';
-import { gatherFacts, renewOptions } from './facts.ts';
+import { gatherFacts, validityStatus } from './facts.ts';
 import { evaluate, readinessPolicies } from './policies.ts';
 import { Reason } from './reasons.ts';
 import { renewalCoverageProblem } from './renewal-coverage.ts';
-import { renewalTime } from './renewal-time.ts';
 import { Annotation } from './request-names.ts';
 import { writeStatusIfChanged } from './status-write.ts';
 
@@ -65,11 +64,7 @@ export async function processReadiness(
   const status = {
     ...cert.status,
     conditions,
-    ...(leaf !== undefined ? {
-      notBefore: rfc3339(leaf.notBefore),
-      notAfter: rfc3339(leaf.notAfter),
-      renewalTime: rfc3339(renewalTime(leaf, renewOptions(cert))),
-    } : {}),
+    ...validityStatus(cert, leaf),
   };
   const wasCovered = conditionOf(cert, RENEWAL_COVERAGE)?.status !== 'False';
   if (await writeStatusIfChanged(ctx.store, cert, cert.status, status) && coverageProblem !== null && wasCovered) {
