@@ -4,9 +4,9 @@
 // `npm start` and `npm test` must work on a fresh clone, where `npm` itself may run
 // on an older system Node (the machines ship Node 20) and node_modules does not exist
 // yet. This file is plain JavaScript that any Node can run: it does `npm ci` once,
-// then re-executes the given script with node_modules/.bin/node (Node 24, from the
-// `node` devDependency).
-import { spawnSync } from 'node:child_process';
+// then runs the given script with node_modules/.bin/node (Node 24, from the `node`
+// devDependency) and exits with its code.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,5 +28,13 @@ if (script === undefined) {
   process.stderr.write('usage: node scripts/node24.mjs SCRIPT [ARGS…]\n');
   process.exit(2);
 }
-const run = spawnSync(node24, [join(root, script), ...args], { stdio: 'inherit' });
-process.exit(run.status ?? (run.signal ? 128 : 1));
+const child = spawn(node24, [join(root, script), ...args], { stdio: 'inherit' });
+// Ctrl-C reaches the child from the terminal (same process group); a signal sent to
+// this launcher alone is passed on. Either way we wait for the child to finish its
+// clean-up (`weft up` removes namespaces and rules) instead of dying first.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  });
+}
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
