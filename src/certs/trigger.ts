@@ -13,15 +13,13 @@ function contextFor(store: ResourceStore): ControllerContext {
   return { store, now: () => store.now(), clusterResourceNamespace: '', clockSkew: 0, backoffInitial: 0, backoffMax: 0 };
 }
 
-/** When the trigger wants to look at a Certificate again (renewal or end of backoff). */
-export type WakeAt = Date | undefined;
-
 /**
  * The trigger controller: decides whether a Certificate must be issued, and if so
  * sets its Issuing condition. Failed issuances back off (1h × 2^(n−1), capped); a
- * spec change since the failure skips the wait, as cert-manager does.
+ * spec change since the failure skips the wait, as cert-manager does. Resolves to
+ * when it wants to look at the Certificate again (renewal or end of backoff).
  */
-export async function processTrigger(ctx: ControllerContext, key: { name: string; namespace: string }): Promise<WakeAt> {
+export async function processTrigger(ctx: ControllerContext, key: { name: string; namespace: string }): Promise<Date | undefined> {
   const cert = await ctx.store.get('Certificate', key.name, key.namespace);
   if (cert === undefined) return undefined;
   if (conditionOf(cert, 'Issuing')?.status === 'True') return undefined;
@@ -37,7 +35,7 @@ export async function processTrigger(ctx: ControllerContext, key: { name: string
 }
 
 /** When a failed Certificate may be tried again, or undefined when it need not wait. */
-export function backoffUntil(ctx: ControllerContext, cert: Certificate): Date | undefined {
+function backoffUntil(ctx: ControllerContext, cert: Certificate): Date | undefined {
   const failures = cert.status?.failedIssuanceAttempts ?? 0;
   const last = cert.status?.lastFailureTime;
   if (failures <= 0 || last === undefined) return undefined;
@@ -48,7 +46,7 @@ export function backoffUntil(ctx: ControllerContext, cert: Certificate): Date | 
 }
 
 /** Sets Issuing=True (with why), which hands the Certificate to the issuing controller. */
-export async function setIssuing(ctx: ControllerContext, cert: Certificate, reason: string, message: string): Promise<void> {
+async function setIssuing(ctx: ControllerContext, cert: Certificate, reason: string, message: string): Promise<void> {
   const status = {
     ...cert.status,
     conditions: setCondition(

@@ -33,7 +33,7 @@ const EXT_KEY_USAGES: Readonly<Record<string, string>> = {
 };
 
 /** cert-manager's default when `spec.usages` is empty. */
-export const DEFAULT_USAGES = ['digital signature', 'key encipherment'] as const;
+const DEFAULT_USAGES = ['digital signature', 'key encipherment'] as const;
 
 /**
  * Splits cert-manager usages into key usages and extended key usages. `isCA` adds
