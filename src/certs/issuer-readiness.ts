@@ -21,7 +21,7 @@ export async function processIssuer(ctx: ControllerContext, issuer: Issuer | Clu
       observedGeneration: issuer.metadata.generation ?? 1,
     }, ctx.now()),
   };
-  await writeStatusIfChanged(ctx.store, issuer, issuer.status, status);
+  await writeStatusIfChanged(ctx.store, issuer, status);
   await recordEvent(ctx.store, issuer, {
     type: want.status === 'True' ? 'Normal' : 'Warning',
     reason: want.reason,

@@ -210,7 +210,7 @@ async function finishIssuance(ctx: ControllerContext, cert: Certificate, request
     revision,
     ...validityStatus(cert, leaf),
   };
-  await writeStatusIfChanged(ctx.store, cert, cert.status, status);
+  await writeStatusIfChanged(ctx.store, cert, status);
   await ctx.store.delete('Secret', nextKeySecretName(cert.metadata.name), namespace);
   await pruneRequests(ctx, cert, revision);
   await recordEvent(ctx.store, cert, {
@@ -256,7 +256,7 @@ async function failIssuance(ctx: ControllerContext, cert: Certificate, message: 
       observedGeneration: cert.metadata.generation ?? 1,
     }, now),
   };
-  await writeStatusIfChanged(ctx.store, cert, cert.status, status);
+  await writeStatusIfChanged(ctx.store, cert, status);
   await recordEvent(ctx.store, cert, {
     type: 'Warning', reason: Reason.Failed, message: `The certificate request has failed to complete and will be retried: ${message}`,
     component: COMPONENT,

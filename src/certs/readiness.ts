@@ -67,7 +67,7 @@ export async function processReadiness(
     ...validityStatus(cert, leaf),
   };
   const wasCovered = conditionOf(cert, RENEWAL_COVERAGE)?.status !== 'False';
-  if (await writeStatusIfChanged(ctx.store, cert, cert.status, status) && coverageProblem !== null && wasCovered) {
+  if (await writeStatusIfChanged(ctx.store, cert, status) && coverageProblem !== null && wasCovered) {
     await recordEvent(ctx.store, cert, { type: 'Warning', reason: Reason.LifetimeRisk, message: coverageProblem, component: COMPONENT });
   }
 }

@@ -75,6 +75,6 @@ export async function processRequest(ctx: ControllerContext, request: Certificat
       await recordEvent(ctx.store, request, { type: 'Warning', reason: Reason.Failed, message: result.message, component: COMPONENT });
     }
   }
-  await writeStatusIfChanged(ctx.store, request, request.status, status);
+  await writeStatusIfChanged(ctx.store, request, status);
   return (await ctx.store.get('CertificateRequest', request.metadata.name, namespace)) ?? request;
 }

@@ -55,7 +55,7 @@ async function setIssuing(ctx: ControllerContext, cert: Certificate, reason: str
       ctx.now(),
     ),
   };
-  await writeStatusIfChanged(ctx.store, cert, cert.status, status);
+  await writeStatusIfChanged(ctx.store, cert, status);
 }
 
 /**
