@@ -18,7 +18,7 @@ import {
 import { applyUpdate } from './diff.ts';
 import { GET_PATH, getClientCodec } from './grpc-service.ts';
 import type { Resolution } from './resolve.ts';
-import { destinationServiceName } from './serving-tls.ts';
+import { destinationServiceName } from './service-name.ts';
 import type { Update } from './wire.ts';
 
 const KEEPALIVE_MS = 30_000;

@@ -19,7 +19,7 @@ export {
 export {
   DEFAULT_DESTINATION_ADDR, startDestinationService, type DestinationService, type DestinationServiceOptions,
 } from './service.ts';
-export { DESTINATION_SERVICE_ACCOUNT, destinationServiceName } from './serving-tls.ts';
+export { DESTINATION_SERVICE_ACCOUNT, destinationServiceName } from './service-name.ts';
 export {
   decodeGetDestination, decodeUpdate, DestinationWireError, encodeGetDestination, encodeUpdate, Protocol,
   type Endpoint, type GetDestination, type TcpAddress, type Update,

@@ -9,7 +9,7 @@
  */
 import { experimental, Server, status, type ServerWritableStream } from '@grpc/grpc-js';
 import {
-  identityConfigFrom, IssuerSource, parseIdentityName, systemClock, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
+  identityConfigFrom, IssuerSource, parseIdentityName, ServingCertProvider, systemClock, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
   type Clock, type IdentityConfig,
 } from '../identity/index.ts';
 import type { ResourceStore } from '../store/index.ts';
@@ -18,7 +18,7 @@ import { ClusterView } from './cluster-view.ts';
 import { diffResolutions } from './diff.ts';
 import { getServerMethod } from './grpc-service.ts';
 import { resolveDestination, type Resolution } from './resolve.ts';
-import { destinationServiceName, ServingTls } from './serving-tls.ts';
+import { DESTINATION_SERVICE_ACCOUNT, destinationServiceName } from './service-name.ts';
 import { decodeGetDestination, DestinationWireError, type Update } from './wire.ts';
 
 /** Where the destination service listens by default (`--destination-addr`), as Linkerd's port. */
@@ -91,7 +91,7 @@ export async function startDestinationService(store: ResourceStore, opts: Destin
   const ownIssuers = opts.issuers === undefined ? new IssuerSource({ store, config, clock }) : undefined;
   const issuers = opts.issuers ?? (ownIssuers as IssuerSource);
   await ownIssuers?.start();
-  const tls = new ServingTls({ issuers, config, clock });
+  const tls = new ServingCertProvider({ issuers, config, clock, serviceAccount: DESTINATION_SERVICE_ACCOUNT });
   await tls.start();
   const view = new ClusterView(store);
   await view.start();

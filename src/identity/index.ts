@@ -26,6 +26,7 @@ export {
 } from './names.ts';
 export { DEFAULT_REFRESH_POLICY, refreshDelay, retryDelay, type RefreshPolicy } from './refresh-time.ts';
 export { CertifyCallError, IdentityRpcClient, type IdentityRpcClientOptions } from './rpc-client.ts';
+export { ServingCertProvider, type ServingCertOptions } from './serving-cert.ts';
 export {
   DEFAULT_IDENTITY_ADDR, startIdentityService, type IdentityService, type IdentityServiceOptions,
 } from './service.ts';

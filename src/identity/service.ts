@@ -10,14 +10,13 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { experimental, Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { ResourceStore } from '../store/index.ts';
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { systemClock, type Clock } from './clock.ts';
 import { certify, CertifyResult } from './certify.ts';
 import { identityConfigFrom, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE, type IdentityConfig } from './config.ts';
 import { certifyServerMethod } from './grpc-service.ts';
 import { IssuerSource } from './issuer-source.ts';
 import { Counter, Gauge, renderMetrics } from './metrics.ts';
-import { identityServiceName } from './names.ts';
-import { refreshDelay } from './refresh-time.ts';
+import { IDENTITY_SERVICE_ACCOUNT, identityServiceName } from './names.ts';
 import { ServingCertProvider } from './serving-cert.ts';
 import { storeTokenValidator } from './token-key.ts';
 import type { TokenValidator } from './token.ts';
@@ -74,35 +73,16 @@ export async function startIdentityService(store: ResourceStore, opts: IdentityS
   for (const r of Object.values(CertifyResult)) requests.inc({ result: r }, 0);
   const servingExpiry = new Gauge('identity_serving_cert_expiration_timestamp_seconds', 'When the identity service\'s own TLS certificate expires.');
   const issuers = new IssuerSource({ store, config, clock });
-  const provider = new ServingCertProvider();
+  const provider = new ServingCertProvider({ issuers, config, clock, serviceAccount: IDENTITY_SERVICE_ACCOUNT });
   const now = (): Date => new Date(clock.now());
   const readyWaiters = new Set<() => void>();
-  let renewTimer: TimerHandle | undefined;
-  let closed = false;
-
-  // Renewing is serialised: an issuer change during a renewal runs one more renewal after it.
-  let renewing: Promise<void> = Promise.resolve();
-  const renewServingCert = (): Promise<void> => {
-    renewing = renewing.then(async () => {
-      if (closed) return;
-      renewTimer?.cancel();
-      const issuer = issuers.current(now());
-      if (issuer === undefined) return;
-      const leaf = await provider.renew(issuer, { domain: config, now: now(), lifetimeMs: config.issuanceLifetimeMs, clockSkewMs: config.clockSkewMs });
-      servingExpiry.set(leaf.notAfter.getTime() / 1000);
-      renewTimer = clock.setTimer(refreshDelay(leaf.notAfter.getTime(), clock.now(), Math.random()), () => void renewServingCert());
-      for (const w of readyWaiters) w();
-      readyWaiters.clear();
-    }).catch(() => {
-      // Retry soon: the current certificate keeps serving meanwhile.
-      if (!closed) renewTimer = clock.setTimer(10_000, () => void renewServingCert());
-    });
-    return renewing;
-  };
-
-  const unsubscribe = issuers.onChange(() => void renewServingCert());
+  provider.onRenewed((leaf) => {
+    servingExpiry.set(leaf.notAfter.getTime() / 1000);
+    for (const w of readyWaiters) w();
+    readyWaiters.clear();
+  });
   await issuers.start();
-  await renewServingCert();
+  await provider.start();
 
   const server = new Server();
   server.addService({ certify: certifyServerMethod }, {
@@ -174,11 +154,8 @@ export async function startIdentityService(store: ResourceStore, opts: IdentityS
     metrics,
     adminHandler,
     async close() {
-      closed = true;
-      unsubscribe();
-      renewTimer?.cancel();
+      await provider.close();
       await issuers.close();
-      await renewing;
       server.forceShutdown();
       if (admin !== undefined) await new Promise<void>((resolve) => (admin as HttpServer).close(() => resolve()));
     },
