@@ -2,6 +2,7 @@ import type { ResourceStore } from '../store/index.ts';
 import type { ControllerContext } from './context.ts';
 import { processIssuer } from './issuer-readiness.ts';
 import { processIssuing } from './issuing.ts';
+import { PemCache } from './pem-cache.ts';
 import { processReadiness, type ExtraChildLifetime } from './readiness.ts';
 import { processTrigger, requestRenewal } from './trigger.ts';
 
@@ -51,6 +52,7 @@ export class CertificateController {
       clockSkew: options.clockSkew ?? 20_000,
       backoffInitial: options.backoffInitial ?? 3_600_000,
       backoffMax: options.backoffMax ?? 32 * 3_600_000,
+      pem: new PemCache(),
     };
     this.#resync = options.resyncInterval ?? 30_000;
     this.#extra = options.extraChildLifetime;
@@ -63,6 +65,15 @@ export class CertificateController {
    * backoff), so the caller knows when to pass again.
    */
   async reconcileAll(): Promise<Date | undefined> {
+    this.#ctx.pem.clear();
+    try {
+      return await this.#pass();
+    } finally {
+      this.#ctx.pem.clear();
+    }
+  }
+
+  async #pass(): Promise<Date | undefined> {
     for (const kind of ['Issuer', 'ClusterIssuer'] as const) {
       for (const issuer of (await this.#store.list(kind)).items) {
         await this.#guard(`${kind}/${issuer.metadata.name}`, () => processIssuer(this.#ctx, issuer));

@@ -1,4 +1,5 @@
 import type { ResourceStore } from '../store/index.ts';
+import type { PemCache } from './pem-cache.ts';
 
 /** What every small controller of the certificate controller shares. */
 export interface ControllerContext {
@@ -13,6 +14,8 @@ export interface ControllerContext {
   readonly backoffInitial: number;
   /** Longest retry delay, ms. */
   readonly backoffMax: number;
+  /** Secret contents parsed in this pass (see PemCache). */
+  readonly pem: PemCache;
 }
 
 /** Component name on Events the controller records. */

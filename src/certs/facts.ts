@@ -1,7 +1,4 @@
-import {
-  importPrivateKey, keyMatchesCertificate, parseCertificates, parseDuration,
-  type Certificate as X509, type ImportedKeyPair,
-} from '../pki/index.ts';
+import { keyMatchesCertificate, parseDuration, type Certificate as X509, type ImportedKeyPair } from '../pki/index.ts';
 import type { Certificate, Secret } from '../api/index.ts';
 import { rfc3339 } from './conditions.ts';
 import type { ControllerContext } from './context.ts';
@@ -30,11 +27,11 @@ export async function gatherFacts(ctx: ControllerContext, cert: Certificate): Pr
   const crtPem = secretText(secret, 'tls.crt');
   const keyPem = secretText(secret, 'tls.key');
 
-  let chain: X509[] = [];
+  let chain: readonly X509[] = [];
   let issued: PolicyInput['issued'];
   if (crtPem !== undefined) {
     try {
-      chain = parseCertificates(crtPem);
+      chain = ctx.pem.certificates(crtPem);
       const leaf = chain[0];
       issued = leaf === undefined ? { error: 'no certificate in tls.crt' } : { notBefore: leaf.notBefore, notAfter: leaf.notAfter };
     } catch (err) {
@@ -45,7 +42,7 @@ export async function gatherFacts(ctx: ControllerContext, cert: Certificate): Pr
   let keyUnreadable = false;
   if (keyPem !== undefined) {
     try {
-      key = await importPrivateKey(keyPem);
+      key = await ctx.pem.privateKey(keyPem);
     } catch {
       keyUnreadable = true;
     }

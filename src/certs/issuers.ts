@@ -1,7 +1,4 @@
-import {
-  fingerprint, importPrivateKey, keyMatchesCertificate, parseCertificates,
-  type Certificate as X509, type CryptoKey,
-} from '../pki/index.ts';
+import { fingerprint, keyMatchesCertificate, type Certificate as X509, type CryptoKey } from '../pki/index.ts';
 import type { ClusterIssuer, Issuer, IssuerReference, Secret } from '../api/index.ts';
 import { conditionOf } from '../api/index.ts';
 import type { ControllerContext } from './context.ts';
@@ -79,11 +76,11 @@ export async function checkIssuer(ctx: ControllerContext, issuer: Issuer | Clust
   if (crtPem === undefined || keyPem === undefined) {
     return notReady(Reason.ErrGetKeyPair, `Error getting keypair for CA issuer: secret "${secretName}" has no ${crtPem === undefined ? 'tls.crt' : 'tls.key'}`);
   }
-  let chain: X509[];
+  let chain: readonly X509[];
   let privateKey: CryptoKey;
   try {
-    chain = parseCertificates(crtPem);
-    privateKey = (await importPrivateKey(keyPem)).privateKey;
+    chain = ctx.pem.certificates(crtPem);
+    privateKey = (await ctx.pem.privateKey(keyPem)).privateKey;
   } catch (err) {
     return notReady(Reason.ErrInvalidKeyPair, `Error decoding CA keypair in secret "${secretName}": ${(err as Error).message}`);
   }
@@ -102,7 +99,7 @@ export async function checkIssuer(ctx: ControllerContext, issuer: Issuer | Clust
   let root: X509 | undefined;
   const caCrt = secretText(secret, 'ca.crt');
   try {
-    root = caCrt !== undefined ? parseCertificates(caCrt)[0] : undefined;
+    root = caCrt !== undefined ? ctx.pem.certificates(caCrt)[0] : undefined;
   } catch {
     root = undefined;
   }

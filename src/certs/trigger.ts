@@ -3,6 +3,7 @@ import { backoff } from './backoff.ts';
 import { setCondition } from './conditions.ts';
 import type { ControllerContext } from './context.ts';
 import { gatherFacts } from './facts.ts';
+import { PemCache } from './pem-cache.ts';
 import { evaluate, issuancePolicies } from './policies.ts';
 import { Reason } from './reasons.ts';
 import { writeStatusIfChanged } from './status-write.ts';
@@ -10,7 +11,9 @@ import type { ResourceStore } from '../store/index.ts';
 
 // Enough of a context to set a condition: the renew command runs without a controller.
 function contextFor(store: ResourceStore): ControllerContext {
-  return { store, now: () => store.now(), clusterResourceNamespace: '', clockSkew: 0, backoffInitial: 0, backoffMax: 0 };
+  return {
+    store, now: () => store.now(), clusterResourceNamespace: '', clockSkew: 0, backoffInitial: 0, backoffMax: 0, pem: new PemCache(),
+  };
 }
 
 /**
