@@ -17,7 +17,7 @@ export {
 } from './config.ts';
 export { CERTIFY_PATH } from './grpc-service.ts';
 export { checkIssuer, IssuerRefusal, loadIssuer, type Issuer, type IssuerLoad } from './issuer.ts';
-export { IDENTITY_COMPONENT, IdentityEventReason, IssuerSource, type IssuerSourceOptions } from './issuer-source.ts';
+export { IDENTITY_COMPONENT, IdentityEventReason, IssuerReloadResult, IssuerSource, type IssuerSourceOptions } from './issuer-source.ts';
 export { generateJwtSigningKey, type JwtSigningKey } from './jwt.ts';
 export { issueLeaf, type LeafOptions } from './leaf.ts';
 export {

@@ -29,6 +29,13 @@ export const IdentityEventReason = {
   anchorsRefused: 'TrustAnchorsRefused',
 } as const;
 
+/** Result label of `identity_issuer_reloads_total`: every value is exported from the start, at 0. */
+export const IssuerReloadResult = {
+  accepted: 'accepted',
+  refused: 'refused',
+  unchanged: 'unchanged',
+} as const;
+
 /** The component name on identity's Events. */
 export const IDENTITY_COMPONENT = 'weft-identity';
 
@@ -70,6 +77,7 @@ export class IssuerSource {
 
   constructor(opts: IssuerSourceOptions) {
     this.#opts = opts;
+    for (const result of Object.values(IssuerReloadResult)) this.reloads.inc({ result }, 0);
   }
 
   /** Loads the issuer and anchors once, then follows changes until {@link close}. */
@@ -197,15 +205,15 @@ export class IssuerSource {
       this.#issuer = load.issuer;
       this.expiry.set(load.issuer.notAfter.getTime() / 1000);
       if (same) {
-        this.reloads.inc({ result: 'unchanged' });
+        this.reloads.inc({ result: IssuerReloadResult.unchanged });
         return false;
       }
-      this.reloads.inc({ result: 'accepted' });
+      this.reloads.inc({ result: IssuerReloadResult.accepted });
       await this.#event(secret as Secret, 'Normal', IdentityEventReason.issuerUpdated,
         `Issuer updated: "${load.issuer.certificate.subject}" serial ${load.issuer.certificate.serialNumber}, valid until ${load.issuer.notAfter.toISOString()}`);
       return true;
     }
-    this.reloads.inc({ result: 'refused' });
+    this.reloads.inc({ result: IssuerReloadResult.refused });
     let kept = 'no issuer is in use';
     let dropped = false;
     if (this.#issuer !== undefined) {

@@ -63,6 +63,8 @@ test('a workload client gets a leaf over gRPC/TLS that openssl verify accepts, w
   assert.match(metrics, /identity_certify_requests_total\{result="ok"\} 1/);
   assert.match(metrics, new RegExp(`identity_issuer_expiration_timestamp_seconds ${cp.issuer.certificate.notAfter.getTime() / 1000}`));
   assert.match(metrics, /identity_issuer_reloads_total\{result="accepted"\} 1/);
+  // Outcomes that have not happened are exported at 0, so a dashboard's rate() has a series from the start.
+  assert.match(metrics, /identity_issuer_reloads_total\{result="refused"\} 0/);
   assert.match(client.metrics(), new RegExp(`identity_cert_expiration_timestamp_seconds ${leaf.notAfter.getTime() / 1000}`));
   assert.match(client.metrics(), /identity_cert_refresh_count\{result="ok"\} 1/);
 });
