@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { conditionOf, type Certificate as CertificateResource, type Secret } from '../api/index.ts';
 import {
-  identityConfigFrom, IssuerScheme, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
+  identityConfigFrom, issuerSecretKeys, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
   type IdentityConfig,
 } from '../identity/index.ts';
 import { RENEWAL_COVERAGE } from '../certs/index.ts';
@@ -134,7 +134,7 @@ export class MeshContext {
       const secretRef = `${ns}/${config.issuerSecretName}`;
       const secret = await (await this.store()).get('Secret', config.issuerSecretName, ns);
       if (secret === undefined) throw new Error(`Secret "${secretRef}" does not exist: the identity issuer has not been issued`);
-      const [crtKey, keyKey] = config.issuerScheme === IssuerScheme.kubernetesTls ? ['tls.crt', 'tls.key'] : ['crt.pem', 'key.pem'];
+      const { crt: crtKey, key: keyKey } = issuerSecretKeys(config.issuerScheme);
       const chainPem = decoded(secret, crtKey);
       const keyPem = decoded(secret, keyKey);
       if (chainPem === undefined || keyPem === undefined) {

@@ -27,6 +27,11 @@ export const IssuerScheme = {
 /** One of the {@link IssuerScheme} values. */
 export type IssuerScheme = (typeof IssuerScheme)[keyof typeof IssuerScheme];
 
+/** The data keys of an issuer Secret of `scheme`: its certificate chain and its private key. */
+export function issuerSecretKeys(scheme: IssuerScheme): { readonly crt: string; readonly key: string } {
+  return scheme === IssuerScheme.kubernetesTls ? { crt: 'tls.crt', key: 'tls.key' } : { crt: 'crt.pem', key: 'key.pem' };
+}
+
 /** Everything identity is configured with. */
 export interface IdentityConfig extends IdentityDomain {
   /** Name of the issuer Secret in the control-plane namespace (default `weft-identity-issuer`). */

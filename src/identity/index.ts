@@ -12,7 +12,7 @@ export { certify, CertifyResult, csrProblem, type CertifyDeps, type CertifyOutco
 export { startIdentityClient, type IdentityClient, type IdentityClientOptions, type IdentityMaterial } from './client.ts';
 export { systemClock, type Clock, type TimerHandle } from './clock.ts';
 export {
-  configMapData, DEFAULT_IDENTITY_CONFIG, identityConfigFrom, IssuerScheme, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY,
+  configMapData, DEFAULT_IDENTITY_CONFIG, identityConfigFrom, IssuerScheme, issuerSecretKeys, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY,
   WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE, type IdentityConfig,
 } from './config.ts';
 export { CERTIFY_PATH } from './grpc-service.ts';

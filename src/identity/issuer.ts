@@ -7,7 +7,7 @@ import type { Secret } from '../api/index.ts';
 import {
   importPrivateKey, keyMatchesCertificate, parseCertificates, verifyChain, type Certificate, type CryptoKey,
 } from '../pki/index.ts';
-import { IssuerScheme } from './config.ts';
+import { issuerSecretKeys, type IssuerScheme } from './config.ts';
 
 /** A usable issuer. */
 export interface Issuer {
@@ -53,7 +53,7 @@ function decoded(secret: Secret, key: string): string | undefined {
  */
 export async function loadIssuer(secret: Secret | undefined, anchors: readonly Certificate[], now: Date, scheme: IssuerScheme): Promise<IssuerLoad> {
   if (secret === undefined) return { kind: 'invalid', reason: IssuerRefusal.missing, message: 'issuer Secret does not exist' };
-  const [crtKey, keyKey] = scheme === IssuerScheme.kubernetesTls ? ['tls.crt', 'tls.key'] : ['crt.pem', 'key.pem'];
+  const { crt: crtKey, key: keyKey } = issuerSecretKeys(scheme);
   const crtPem = decoded(secret, crtKey);
   const keyPem = decoded(secret, keyKey);
   if (crtPem === undefined || keyPem === undefined) {
