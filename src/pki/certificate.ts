@@ -140,7 +140,8 @@ const SIGNATURE_NAMES: Record<string, string> = {
   'Ed25519/': 'Ed25519',
 };
 
-function signatureName(alg: { name: string; hash?: { name: string } }): string {
+/** A signature algorithm as @peculiar/x509 reports it, named as step prints it. */
+export function signatureName(alg: { name: string; hash?: { name: string } }): string {
   const key = `${alg.name}/${alg.hash?.name ?? ''}`;
   return SIGNATURE_NAMES[key] ?? (alg.hash ? `${alg.name}-${alg.hash.name}` : alg.name);
 }
@@ -150,7 +151,8 @@ export function hex(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
 }
 
-function sansOf(ext: x509.SubjectAlternativeNameExtension): San[] {
+/** The SANs of a subjectAltName extension (certificate or CSR), of the types weft knows. */
+export function sansOf(ext: x509.SubjectAlternativeNameExtension): San[] {
   const sans: San[] = [];
   for (const name of ext.names.items) {
     if (name.type === 'dns') sans.push({ type: 'dns', value: name.value });

@@ -2,7 +2,8 @@ import { x509, crypto } from './x509-runtime.ts';
 import { PkiError, PkiErrorCode } from './errors.ts';
 import { signingAlgorithm, publicKeyInfoOfSpki, spkiToCryptoKey, type PublicKeyInfo } from './key-spec.ts';
 import { asText, decodePem, looksLikePem, toPem } from './pem.ts';
-import { rememberSpki } from './issue-certificate.ts';
+import { sansOf, signatureName } from './certificate.ts';
+import { rememberSpki, sanExtension, subjectName } from './issue-certificate.ts';
 import type { San } from './san.ts';
 import type { CryptoKey, CryptoKeyPair } from './web-crypto-types.ts';
 
@@ -35,12 +36,9 @@ export async function createCsr(opts: {
   sans?: readonly San[];
 }): Promise<{ der: Uint8Array; pem: string }> {
   const extensions: x509.Extension[] = [];
-  if (opts.sans !== undefined && opts.sans.length > 0) {
-    const names = opts.sans.map((s) => ({ type: s.type === 'uri' ? ('url' as const) : s.type, value: s.value }));
-    extensions.push(new x509.SubjectAlternativeNameExtension(names, opts.subject === ''));
-  }
+  if (opts.sans !== undefined && opts.sans.length > 0) extensions.push(sanExtension(opts.sans, opts.subject));
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: new x509.Name(opts.subject === '' ? [] : [{ CN: [opts.subject] }]),
+    name: subjectName(opts.subject),
     keys: opts.keyPair as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
     signingAlgorithm: signingAlgorithm(opts.keyPair.privateKey),
     extensions,
@@ -86,27 +84,19 @@ async function parseCsrDer(der: Uint8Array): Promise<Csr> {
   } catch {
     signatureValid = false;
   }
-  const sans: San[] = [];
   // '2.5.29.17' is subjectAltName; the extension factory gives the typed class.
   const ext = req.getExtension('2.5.29.17') as x509.SubjectAlternativeNameExtension | null;
-  for (const name of ext?.names.items ?? []) {
-    if (name.type === 'dns' || name.type === 'ip' || name.type === 'email') sans.push({ type: name.type, value: name.value });
-    else if (name.type === 'url') sans.push({ type: 'uri', value: name.value });
-  }
-  const alg = req.signatureAlgorithm as { name: string; hash?: { name: string } };
   const copy = new Uint8Array(der);
   return Object.freeze({
     der: copy,
     pem: toPem(copy, 'CERTIFICATE REQUEST'),
     subject: req.subject,
     commonName: req.subjectName.getField('CN')[0] ?? '',
-    sans: Object.freeze(sans),
+    sans: Object.freeze(ext === null ? [] : sansOf(ext)),
     publicKey,
     publicKeyInfo: publicKeyInfoOfSpki(spki),
     spki,
-    signatureAlgorithm: alg.name === 'ECDSA'
-      ? `ECDSA-${(alg.hash?.name ?? '').replace('-', '')}`
-      : alg.name === 'RSASSA-PKCS1-v1_5' ? `${(alg.hash?.name ?? '').replace('-', '')}-RSA` : alg.name,
+    signatureAlgorithm: signatureName(req.signatureAlgorithm as { name: string; hash?: { name: string } }),
     signatureValid,
   });
 }

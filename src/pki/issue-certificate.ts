@@ -95,8 +95,15 @@ function issuerCache(cert: Certificate): IssuerCache {
   return cached;
 }
 
-function subjectName(cn: string): x509.Name {
+/** The subject name for a common name; `''` gives an empty subject (SAN-only). */
+export function subjectName(cn: string): x509.Name {
   return new x509.Name(cn === '' ? [] : [{ CN: [cn] }]);
+}
+
+/** The subjectAltName extension for `sans`; RFC 5280 §4.2.1.6: critical when the subject is empty. */
+export function sanExtension(sans: readonly San[], subject: string): x509.SubjectAlternativeNameExtension {
+  const names = sans.map((s) => ({ type: s.type === 'uri' ? ('url' as const) : s.type, value: s.value }));
+  return new x509.SubjectAlternativeNameExtension(names, subject === '');
 }
 
 function serialHex(given: string | undefined): string {
@@ -166,11 +173,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<Certificate>
     signingKey = opts.issuer.privateKey;
     extensions.push(cache.aki);
   }
-  if (opts.sans !== undefined && opts.sans.length > 0) {
-    const names = opts.sans.map((s) => ({ type: s.type === 'uri' ? ('url' as const) : s.type, value: s.value }));
-    // RFC 5280 §4.2.1.6: with an empty subject, the SAN extension must be critical.
-    extensions.push(new x509.SubjectAlternativeNameExtension(names, opts.subject === ''));
-  }
+  if (opts.sans !== undefined && opts.sans.length > 0) extensions.push(sanExtension(opts.sans, opts.subject));
   const serialNumber = serialHex(opts.serialNumber);
   const sigAlg = signingAlgorithm(signingKey);
   const created = await x509.X509CertificateGenerator.create({
