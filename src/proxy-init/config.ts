@@ -40,17 +40,15 @@ export interface ProxyInitOptions {
   readonly subnetsToIgnore: readonly string[];
 }
 
-/** Everything the rule plan depends on, with `auto` already decided. */
-export interface ProxyInitConfig {
+/**
+ * Everything the rule plan depends on, with `auto` already decided: the options'
+ * ports, uid and ignores (4190 and 4191 added, duplicates dropped), plus the backend
+ * and the families.
+ */
+export interface ProxyInitConfig extends Omit<ProxyInitOptions, 'backend' | 'ipv6'> {
   readonly backend: Backend;
   /** The families to write rules for, always including 4. */
   readonly families: readonly IpFamily[];
-  readonly proxyUid: number;
-  readonly inboundPort: number;
-  readonly outboundPort: number;
-  readonly inboundPortsToIgnore: readonly PortRange[];
-  readonly outboundPortsToIgnore: readonly PortRange[];
-  readonly subnetsToIgnore: readonly string[];
 }
 
 /** Options with every default filled in; override any field. */
