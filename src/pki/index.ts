@@ -12,7 +12,6 @@ export {
   DEFAULT_KEY_SPEC,
   generateKeyPair,
   keySpecFrom,
-  keySpecOfCryptoKey,
   type EcCurve,
   type KeySpec,
   type KeyType,

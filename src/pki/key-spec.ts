@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { crypto } from './x509-runtime.ts';
 import { PkiError, PkiErrorCode } from './errors.ts';
 import type {
@@ -152,12 +152,7 @@ export async function spkiToCryptoKey(spki: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey('spki', toArrayBuffer(spki), webCryptoAlgorithm(spec), true, ['verify']);
 }
 
-/** The {@link KeySpec} of a WebCrypto key. */
-export function keySpecOfCryptoKey(key: CryptoKey): KeySpec {
-  return keySpecOfKeyObject(KeyObject.from(key));
-}
-
 /** A fresh ArrayBuffer holding exactly `bytes` (WebCrypto wants BufferSource, not a view on a pool). */
-export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
