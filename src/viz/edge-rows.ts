@@ -10,7 +10,7 @@
  * an edge); rates and success come from the window.
  */
 import type { Service } from '../api/index.ts';
-import { addGolden, goldenStats, type GoldenSums } from './golden-metrics.ts';
+import { addGolden, emptyGolden, goldenStats, type GoldenSums } from './golden-metrics.ts';
 import { IdentityIndex, keysOf, podFacts, splitKey, type MeshData, type ResourceKind } from './mesh-view.ts';
 import { scrapesSince } from './counter-increase.ts';
 import { namespaceOf, type Inventory } from './scrape-targets.ts';
@@ -39,16 +39,15 @@ export interface EdgeRow {
   readonly successRate: number | undefined;
 }
 
-type Acc = { src: string; dst: string; secured: boolean; clientId?: string; serverId?: string; sums?: GoldenSums };
+type Acc = { src: string; dst: string; secured: boolean; clientId?: string; serverId?: string };
 
 /** The resource keys an outbound authority (`web-svc.emojivoto.svc.cluster.local:80`, a name, or an IP) points at. */
 export function authorityKeys(authority: string, fromNamespace: string, inventory: Inventory, kind: ResourceKind): string[] {
   const host = authority.replace(/^\[/, '').replace(/\](:\d+)?$/, '').replace(/:\d+$/, '');
   const parts = host.split('.');
-  let services: Service[] = [];
   const byIp = inventory.pods.find((p) => p.status?.podIP === host);
   if (byIp !== undefined) return keysOf(podFacts(byIp, inventory), kind);
-  services = inventory.services.filter((s) => s.spec.clusterIP === host);
+  let services: Service[] = inventory.services.filter((s) => s.spec.clusterIP === host);
   if (services.length === 0 && parts.length >= 1) {
     const ns = parts.length >= 2 && parts[1] !== 'svc' ? parts[1]! : fromNamespace;
     services = inventory.services.filter((s) => s.metadata.name === parts[0] && namespaceOf(s) === ns);
@@ -136,7 +135,7 @@ export function edgeRows(data: MeshData, query: EdgeQuery): EdgeRow[] {
     const s = splitKey(e.src);
     const d = splitKey(e.dst);
     if (query.namespace !== undefined && s.namespace !== query.namespace && d.namespace !== query.namespace) continue;
-    const g = goldenStats(inboundSums.get(k) ?? outboundSums.get(k) ?? { success: 0, failure: 0, rps: 0, buckets: new Map(), tcpConnections: 0, readBps: 0, writeBps: 0 });
+    const g = goldenStats(inboundSums.get(k) ?? outboundSums.get(k) ?? emptyGolden());
     rows.push({
       srcNamespace: s.namespace, src: s.name, dstNamespace: d.namespace, dst: d.name, secured: e.secured,
       ...(e.clientId === undefined ? {} : { clientId: e.clientId }),

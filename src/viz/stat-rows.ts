@@ -34,7 +34,7 @@ export interface StatRow extends GoldenStats {
 }
 
 /** Adds `b` into `a`. */
-export function mergeGolden(a: GoldenSums, b: GoldenSums): void {
+function mergeGolden(a: GoldenSums, b: GoldenSums): void {
   a.success += b.success;
   a.failure += b.failure;
   a.rps += b.rps;
