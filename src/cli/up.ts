@@ -8,6 +8,7 @@ import { identityConfigFrom, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE } from '../
 import { formatDuration } from '../pki/index.ts';
 import { checkPlatformPrivileges, platformDir, readMeshRecord, rotationSettings, startLocalPlatform, type LocalPlatform } from '../platform/index.ts';
 import type { ResourceStore } from '../store/index.ts';
+import { DEFAULT_DASHBOARD_ADDRESS, parseDashboardAddress } from '../viz/index.ts';
 import { documentLabel, readManifests } from './manifests.ts';
 import { openCommandStore, stateDirOf, withStateDir } from './state-dir.ts';
 
@@ -28,8 +29,13 @@ export function registerUp(program: Command): void {
     .option('--issuer-duration <duration>', 'on first start: the identity issuer Certificate\'s duration (default 48h; at least 1h)')
     .option('--issuer-renew-before <duration>', 'on first start: the issuer\'s renewBefore (default 25h; at least 5m)')
     .option('--issuance-lifetime <duration>', 'on first start: workload certificates\' lifetime (default 24h; proxies renew at 70%)')
+    .option('--dashboard-addr <host:port>', `where to serve the dashboard (default ${DEFAULT_DASHBOARD_ADDRESS}; port 0 picks a free one)`)
+    .option('--no-dashboard', 'do not serve the dashboard (weft viz dashboard can, later)')
     .action(async (opts: UpFlags, command: Command) => {
       const stateDir = resolve(stateDirOf(command));
+      // The default address may be held by another mesh: then weft up runs without a dashboard and says so.
+      const dashboard = opts.dashboard === false ? undefined
+        : { ...parseDashboardAddress(opts.dashboardAddr ?? DEFAULT_DASHBOARD_ADDRESS, '--dashboard-addr'), optional: opts.dashboardAddr === undefined };
       await checkPlatformPrivileges();
       const rotation = rotationSettings(opts);
       for (const w of rotation.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -46,6 +52,7 @@ export function registerUp(program: Command): void {
         await applyAll(store, documents);
         platform = await startLocalPlatform(store, {
           stateDir, log,
+          ...(dashboard === undefined ? {} : { dashboard }),
           controlPlane: {
             ...(rotation.issuer === undefined ? {} : { issuer: rotation.issuer }),
             ...(rotation.issuanceLifetimeMs === undefined ? {} : { config: { issuanceLifetimeMs: rotation.issuanceLifetimeMs } }),
@@ -65,6 +72,7 @@ export function registerUp(program: Command): void {
         process.stdout.write(`  identity  ${cp.identity.address}; destination ${cp.destination.address}\n  admin     http://${cp.adminAddress}/ready\n`);
         process.stdout.write(`  rotation  ${await rotationLine(store)}\n`);
       }
+      if (platform.dashboardUrl !== undefined) process.stdout.write(`  dashboard ${platform.dashboardUrl}\n`);
       process.stdout.write(`  logs      ${join(platformDir(stateDir), 'pods')} (weft logs POD)\nStop with Ctrl-C or weft down.\n`);
       // A second Ctrl-C (impatience, or a signal relayed by npm) must not kill the
       // supervisor half-way through removing what it created.
@@ -103,6 +111,8 @@ interface UpFlags {
   issuerDuration?: string;
   issuerRenewBefore?: string;
   issuanceLifetime?: string;
+  dashboardAddr?: string;
+  dashboard: boolean;
 }
 
 /** The issuer Certificate's and workload certificates' lifetimes, as the store holds them. */
@@ -181,6 +191,7 @@ async function detach(stateDir: string, timeoutMs: number): Promise<void> {
     if (record !== undefined && record.pid === child.pid && record.ready) {
       process.stdout.write(`Mesh running in the background (pid ${record.pid}); every pod is ready:\n`);
       for (const p of record.pods) process.stdout.write(`  ${p}\n`);
+      if (record.dashboard !== undefined) process.stdout.write(`Dashboard: ${record.dashboard}\n`);
       process.stdout.write(`Supervisor log: ${logFile}\nStop it with weft down${stateDir === undefined ? '' : ` --state-dir ${stateDir}`}.\n`);
       return;
     }

@@ -10,7 +10,7 @@ import { UsageError } from '../errors/index.ts';
 import { parseDuration } from '../pki/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 import {
-  Collector, edgeRows, ensureWebBundle, parseResourceKind, parseResourceRef, shortName, startDashboard, statRows, tapEvents, topPaths,
+  Collector, DEFAULT_DASHBOARD_ADDRESS, edgeRows, ensureWebBundle, parseDashboardAddress, parseResourceKind, parseResourceRef, shortName, startDashboard, statRows, tapEvents, topPaths,
   type EdgeRow, type StatQuery, type StatRow, type TapEvent, type TopRow,
 } from '../viz/index.ts';
 import { alignColumns } from './resource-output.ts';
@@ -248,8 +248,7 @@ export function registerViz(program: Command): void {
     .option('--retention <duration>', 'how much history to keep in memory (default 1h)')
     .option('--admin-port <port>', 'the proxies\' admin port (default 4191)')
     .action(async (opts: { address?: string; interval?: string; retention?: string; adminPort?: string }, command: Command) => {
-      const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(opts.address ?? '127.0.0.1:50750');
-      if (m === null) throw new UsageError(`Use HOST:PORT for --address: got "${opts.address}"`);
+      const { host, port: listenPort } = parseDashboardAddress(opts.address ?? DEFAULT_DASHBOARD_ADDRESS);
       const adminPort = port(opts.adminPort);
       const webDir = await ensureWebBundle();
       const store = openCommandStore(command);
@@ -259,7 +258,7 @@ export function registerViz(program: Command): void {
         ...(adminPort === undefined ? {} : { adminPort }),
       });
       collector.start();
-      const dashboard = await startDashboard({ store, collector, webDir, host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+      const dashboard = await startDashboard({ store, collector, webDir, host, port: listenPort });
       process.stdout.write(`weft dashboard: ${dashboard.url}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

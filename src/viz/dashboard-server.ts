@@ -30,8 +30,12 @@ import { proxyCertExpiry, workloadSeries } from './workload-series.ts';
 export interface DashboardOptions {
   readonly store: ResourceStore;
   readonly collector: Collector;
-  /** The built front-end (`ensureWebBundle()`). */
-  readonly webDir: string;
+  /**
+   * The built front-end: its directory (`await ensureWebBundle()`), or a function that
+   * builds it on the first page request (`() => ensureWebBundle()`), so a dashboard
+   * nobody opens never pays for the build; the API answers meanwhile.
+   */
+  readonly webDir: string | (() => Promise<string>);
   /** Default `127.0.0.1`. */
   readonly host?: string;
   /** Default 50750 (Linkerd's viz dashboard port); 0 picks a free one. */
@@ -154,6 +158,11 @@ function serveStatic(webDir: string, path: string, res: http.ServerResponse): vo
 /** Starts the dashboard server; resolves once it listens. */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { store, collector } = options;
+  const lazy = options.webDir;
+  let built: Promise<string> | undefined;
+  // One build shared by concurrent requests; a failed one is retried by the next request.
+  const webDir = (): Promise<string> => typeof lazy === 'string' ? Promise.resolve(lazy)
+    : (built ??= lazy().catch((err: unknown) => { built = undefined; throw err; }));
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -178,7 +187,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       });
       return;
     }
-    serveStatic(options.webDir, url.pathname, res);
+    webDir().then((dir) => serveStatic(dir, url.pathname, res), (err: unknown) => {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err instanceof Error ? err.message : String(err)}\n`);
+    });
   });
   server.listen(options.port ?? 50750, options.host ?? '127.0.0.1');
   await once(server, 'listening');

@@ -6,6 +6,7 @@
 export { certificateChain, parseAnchors, readChainInput, type ChainInput, type ChainView } from './certificate-chain.ts';
 export { Collector, fetchText, type CollectorOptions } from './collector.ts';
 export { counterIncrease, spanSeconds } from './counter-increase.ts';
+export { DEFAULT_DASHBOARD_ADDRESS, parseDashboardAddress } from './dashboard-address.ts';
 export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard-server.ts';
 export { authorityKeys, edgeRows, type EdgeQuery, type EdgeRow } from './edge-rows.ts';
 export { goldenStats, type GoldenStats } from './golden-metrics.ts';

@@ -10,6 +10,7 @@ export {
 } from './platform.ts';
 export { LocalPod, PROXY_CONTAINER, PROXY_UID } from './local-pod.ts';
 export { platformDir, readMeshRecord, type MeshRecord } from './mesh-record.ts';
+export { startMeshDashboard, type MeshDashboard, type MeshDashboardOptions } from './mesh-dashboard.ts';
 export { meshNames, type MeshNames } from './names.ts';
 export { checkPlatformPrivileges, ERR_PLATFORM_PRIVILEGES } from './privileges.ts';
 export { hostsFile, type HostsFileOptions } from './hosts-file.ts';

@@ -24,6 +24,8 @@ export interface MeshRecord {
   /** Set when the supervisor failed to start, so a waiting `--detach` can say why. */
   readonly error?: string;
   readonly controlPlane?: { readonly identity: string; readonly admin: string };
+  /** The dashboard's URL (`http://127.0.0.1:50750/`), when `weft up` serves it. */
+  readonly dashboard?: string;
 }
 
 /** `<stateDir>/platform`. */

@@ -13,6 +13,7 @@ import { addressPlan, chooseAddressIndex, nextFree, type AddressPlan } from './a
 import { hostsFile } from './hosts-file.ts';
 import { LocalPod, PROXY_CONTAINER } from './local-pod.ts';
 import { isWeftProcess, platformDir, readMeshRecord, removeMeshRecord, writeMeshRecord } from './mesh-record.ts';
+import { startMeshDashboard, type MeshDashboard, type MeshDashboardOptions } from './mesh-dashboard.ts';
 import { meshNames, type MeshNames } from './names.ts';
 import {
   createBridge, createPodNetwork, hostAddresses, hostRulesBackend, restoreServiceRules, teardownMesh, writeNetnsHosts, type RulesBackend,
@@ -43,6 +44,8 @@ export interface LocalPlatformOptions {
   readonly controlPlane?: Omit<ControlPlaneOptions, 'identityAddr' | 'adminAddr' | 'log'>;
   /** Whether to start the control plane. Default true. */
   readonly withControlPlane?: boolean;
+  /** Serve the dashboard (scraping every proxy) here, before anything else starts. Default: no dashboard. */
+  readonly dashboard?: MeshDashboardOptions;
 }
 
 /** A running mesh on this machine. */
@@ -50,6 +53,8 @@ export interface LocalPlatform {
   readonly names: MeshNames;
   readonly plan: AddressPlan;
   readonly controlPlane: ControlPlane | undefined;
+  /** The dashboard's URL, when it runs. */
+  readonly dashboardUrl: string | undefined;
   /** Resolves once every desired pod exists and is ready. */
   whenReady(signal?: AbortSignal): Promise<void>;
   /** The running pods, by `ns/name`. */
@@ -114,6 +119,7 @@ class Platform implements LocalPlatform {
   readonly names: MeshNames;
   readonly plan: AddressPlan;
   controlPlane: ControlPlane | undefined;
+  #dashboard: MeshDashboard | undefined;
   readonly #store: ResourceStore;
   readonly #options: LocalPlatformOptions;
   readonly #backend: RulesBackend;
@@ -141,7 +147,11 @@ class Platform implements LocalPlatform {
 
   pods(): ReadonlyMap<string, LocalPod> { return this.#pods; }
 
+  get dashboardUrl(): string | undefined { return this.#dashboard?.url; }
+
   async start(): Promise<void> {
+    // First: an address the user chose that is taken fails the start before anything exists.
+    if (this.#options.dashboard !== undefined) this.#dashboard = await startMeshDashboard(this.#store, this.#options.dashboard, this.#log);
     this.#record();
     await createBridge(this.names, this.plan);
     if (this.#options.withControlPlane !== false) {
@@ -489,6 +499,7 @@ class Platform implements LocalPlatform {
       ready: this.#ready,
       pods: [...this.#pods.entries()].map(([k, p]) => `${k} ${p.ip}${p.pod.spec.containers.length > 0 ? '' : ''}`),
       ...(this.controlPlane === undefined ? {} : { controlPlane: { identity: this.controlPlane.identity.address, admin: this.controlPlane.adminAddress } }),
+      ...(this.#dashboard === undefined ? {} : { dashboard: this.#dashboard.url }),
     });
   }
 
@@ -496,6 +507,7 @@ class Platform implements LocalPlatform {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort();
+    await this.#dashboard?.close().catch(() => {});
     await this.#running?.catch(() => {});
     for (const [key, local] of this.#pods) {
       await this.#stopPod(key, local).catch((err: unknown) => this.#log(`pod ${key}: ${String(err)}`));
