@@ -129,6 +129,14 @@ test('the certificate chain warns where a renewal failed or is late, and lists w
   assert.deepEqual(view.warnings, [
     'Certificate "weft/late" renewal failed 2 time(s), last at 2025-12-31T23:30:00Z',
     'Certificate "weft/late" renewal is late: it was due at 2025-12-31T23:00:00Z',
-    'Proxy "emojivoto/web-1" certificate expires within the hour (2026-01-01T00:31:00Z) and has not been renewed',
+    'Proxy "emojivoto/web-1" should have renewed its certificate at 2025-12-31T17:19:00Z and has not; it expires at 2026-01-01T00:31:00Z',
   ]);
+});
+
+test('the certificate chain judges workload certificates by their renewal schedule, not by a fixed hour (regression: every demo proxy with 1m certificates was flagged)', () => {
+  const now = T0 + 60_000;
+  const view = (notAfterSeconds: number) => certificateChain({ certificates: [], events: [], workloadLifetimeMs: 60_000, proxies: [{ pod: 'emojivoto/web-1', identity: 'web', notAfterSeconds }] }, now).warnings;
+  assert.deepEqual(view(now / 1000 + 50), [], 'fresh');
+  assert.deepEqual(view(now / 1000 + 5), [], 'past 70% but within the retries\' minute');
+  assert.deepEqual(view(now / 1000 - 1), ['Proxy "emojivoto/web-1" serves an expired certificate (expired 2026-01-01T00:00:59Z)']);
 });
