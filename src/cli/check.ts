@@ -67,7 +67,7 @@ export function registerCheck(program: Command): void {
       let at: Date | undefined;
       if (flags.at !== undefined) {
         try {
-          at = parseTimeOrDuration(flags.at, new Date(), '--at');
+          at = parseTimeOrDuration(flags.at, { now: new Date(), flag: '--at' });
         } catch (err) {
           throw new UsageError((err as Error).message);
         }

@@ -245,10 +245,10 @@ async function create(subject: string, crtFile: string, keyFile: string, flags: 
     ca = await loadCa(flags.ca, flags.caKey, flags.caPasswordFile);
   }
 
-  const notBefore = flags.notBefore === undefined ? now : wrapPki(() => parseTimeOrDuration(flags.notBefore as string, now, '--not-before'));
+  const notBefore = flags.notBefore === undefined ? now : wrapPki(() => parseTimeOrDuration(flags.notBefore as string, { now, flag: '--not-before' }));
   const notAfter = flags.notAfter === undefined
     ? new Date(notBefore.getTime() + opts.lifetimeMs)
-    : wrapPki(() => parseTimeOrDuration(flags.notAfter as string, now, '--not-after'));
+    : wrapPki(() => parseTimeOrDuration(flags.notAfter as string, { now, flag: '--not-after' }));
   if (notAfter.getTime() <= notBefore.getTime()) {
     throw new UsageError(
       `Set --not-after later than --not-before: ${notAfter.toISOString()} is not after ${notBefore.toISOString()}`,
@@ -424,7 +424,7 @@ function registerVerify(pki: Command): void {
       const roots = readCertificates(flags.roots, '--roots');
       const intermediates = flags.intermediates === undefined ? [] : readCertificates(flags.intermediates, '--intermediates');
       const now = new Date();
-      const at = flags.at === undefined ? now : wrapPki(() => parseTimeOrDuration(flags.at as string, now, '--at'));
+      const at = flags.at === undefined ? now : wrapPki(() => parseTimeOrDuration(flags.at as string, { now, flag: '--at' }));
       const result = verifyChain(leaf, {
         roots,
         intermediates: [...bundled, ...intermediates],

@@ -5,7 +5,7 @@
  * makes and checks certificates through here.
  */
 export { formatDuration, parseDuration } from './duration.ts';
-export { parseTimeOrDuration } from './time-or-duration.ts';
+export { parseTimeOrDuration, type TimeOrDurationOptions } from './time-or-duration.ts';
 export { PkiError, PkiErrorCode } from './errors.ts';
 export type { CryptoKey, CryptoKeyPair } from './web-crypto-types.ts';
 export {

@@ -15,11 +15,11 @@ test('parseTimeOrDuration() reads durations from now and RFC 3339 times, as step
     ['2030-01-01T02:00:00+02:00', '2030-01-01T00:00:00.000Z'],
     ['2030-01-01T00:00:00.250Z', '2030-01-01T00:00:00.250Z'],
   ];
-  for (const [text, iso] of cases) assert.equal(parseTimeOrDuration(text, NOW).toISOString(), iso, text);
+  for (const [text, iso] of cases) assert.equal(parseTimeOrDuration(text, { now: NOW }).toISOString(), iso, text);
 });
 
 test('parseTimeOrDuration() refuses other text, naming the flag and the text', () => {
   for (const text of ['', 'tomorrow', '10d', '2030-01-01', '2030-01-01T00:00:00', '2030-13-45T99:00:00Z']) {
-    assert.throws(() => parseTimeOrDuration(text, NOW, '--not-after'), /for --not-after: cannot read/, text);
+    assert.throws(() => parseTimeOrDuration(text, { now: NOW, flag: '--not-after' }), /for --not-after: cannot read/, text);
   }
 });
