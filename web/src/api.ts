@@ -88,13 +88,14 @@ export function usePoll<T>(path: string, everyMs = 5000): { data: T | undefined;
   useEffect(() => {
     let live = true;
     const load = (): void => {
+      // One catch for both failures: no answer, and an answer that is not JSON (a proxy's error page).
       fetch(path).then(async (r) => {
         const body = await r.json() as T & { error?: string };
         if (!live) return;
         if (!r.ok) { setError(body.error ?? `HTTP ${r.status}`); return; }
         setData(body);
         setError(undefined);
-      }, (e: unknown) => { if (live) setError(String(e)); });
+      }).catch((e: unknown) => { if (live) setError(String(e)); });
     };
     load();
     const timer = setInterval(load, everyMs);
