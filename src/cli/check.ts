@@ -64,14 +64,7 @@ export function registerCheck(program: Command): void {
       if (flags.namespace !== undefined && flags.proxy !== true) throw new UsageError('Use -n with --proxy: it selects which pods\' proxies to check');
       const expiryThresholdMs = durationFlag(flags.expiryThreshold, '--expiry-threshold');
       const timeoutMs = durationFlag(flags.timeout, '--timeout');
-      let at: Date | undefined;
-      if (flags.at !== undefined) {
-        try {
-          at = parseTimeOrDuration(flags.at, { now: new Date(), flag: '--at' });
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-      }
+      const at = flags.at === undefined ? undefined : parseTimeOrDuration(flags.at, { now: new Date(), flag: '--at' });
       const proxyTargets = flags.proxyAdmin.map(parseProxyTarget);
       const stateDir = stateDirOf(command);
 

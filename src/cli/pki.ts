@@ -8,7 +8,8 @@
  *   weft pki fingerprint FILE [--bundle]
  *
  * All certificate work is src/pki; this file reads and writes files and prints.
- * Any mistake is one line and exit code 2, and `create` never leaves an output
+ * Any mistake is one line and exit code 2 (a PkiError about a flag is a WeftError,
+ * which main turns into exactly that), and `create` never leaves an output
  * file behind: it writes temporary files beside the targets and renames both
  * only once everything has succeeded.
  */
@@ -214,17 +215,17 @@ async function create(subject: string, crtFile: string, keyFile: string, flags: 
   const password = flags.passwordFile === undefined ? undefined : readPassword(flags.passwordFile, '--password-file');
   const size = flags.size === undefined ? undefined : Number(flags.size);
   if (size !== undefined && !Number.isInteger(size)) throw new UsageError(`Use --size 2048, 3072 or 4096: cannot use "${flags.size}"`);
-  const spec = wrapPki(() => keySpecFrom({
+  const spec = keySpecFrom({
     ...(flags.kty === undefined ? {} : { kty: flags.kty }),
     ...(flags.crv === undefined ? {} : { crv: flags.crv }),
     ...(size === undefined ? {} : { size }),
-  }));
+  });
   const opts = profileOptions(profile, spec.kty);
-  const givenSans = flags.san.map((s) => wrapPki(() => parseSan(s)));
+  const givenSans = flags.san.map(parseSan);
 
   if (flags.csr === true) {
     if (flags.ca !== undefined || flags.caKey !== undefined) throw new UsageError('Remove --ca and --ca-key: a CSR is not signed by a CA');
-    const sans = givenSans.length > 0 ? givenSans : [wrapPki(() => parseSan(subject))];
+    const sans = givenSans.length > 0 ? givenSans : [parseSan(subject)];
     const keyPair = await generateKeyPair(spec);
     const csr = await createCsr({ subject, keyPair, sans });
     const keyPem = await exportPrivateKey(keyPair.privateKey, password === undefined ? {} : { password });
@@ -245,10 +246,10 @@ async function create(subject: string, crtFile: string, keyFile: string, flags: 
     ca = await loadCa(flags.ca, flags.caKey, flags.caPasswordFile);
   }
 
-  const notBefore = flags.notBefore === undefined ? now : wrapPki(() => parseTimeOrDuration(flags.notBefore as string, { now, flag: '--not-before' }));
+  const notBefore = flags.notBefore === undefined ? now : parseTimeOrDuration(flags.notBefore as string, { now, flag: '--not-before' });
   const notAfter = flags.notAfter === undefined
     ? new Date(notBefore.getTime() + opts.lifetimeMs)
-    : wrapPki(() => parseTimeOrDuration(flags.notAfter as string, { now, flag: '--not-after' }));
+    : parseTimeOrDuration(flags.notAfter as string, { now, flag: '--not-after' });
   if (notAfter.getTime() <= notBefore.getTime()) {
     throw new UsageError(
       `Set --not-after later than --not-before: ${notAfter.toISOString()} is not after ${notBefore.toISOString()}`,
@@ -268,10 +269,10 @@ async function create(subject: string, crtFile: string, keyFile: string, flags: 
       );
     }
   }
-  const sans: San[] = givenSans.length > 0 || !opts.subjectAsSan ? givenSans : [wrapPki(() => parseSan(subject))];
+  const sans: San[] = givenSans.length > 0 || !opts.subjectAsSan ? givenSans : [parseSan(subject)];
 
   const keyPair = await generateKeyPair(spec);
-  const cert = await wrapPkiAsync(() => issueCertificate({
+  const cert = await issueCertificate({
     subject,
     publicKey: keyPair.publicKey,
     issuer: ca ?? { selfSigned: keyPair.privateKey },
@@ -282,7 +283,7 @@ async function create(subject: string, crtFile: string, keyFile: string, flags: 
     keyUsage: opts.keyUsage,
     extKeyUsage: opts.extKeyUsage,
     sans,
-  }));
+  });
   const keyPem = await exportPrivateKey(keyPair.privateKey, password === undefined ? {} : { password });
   writeOutputs([{ path: crtFile, data: cert.pem, mode: 0o644 }, { path: keyFile, data: keyPem, mode: 0o600 }], flags.force === true);
   process.stderr.write(`Your certificate has been saved in ${crtFile}.\nYour private key has been saved in ${keyFile}.\n`);
@@ -317,25 +318,6 @@ async function loadCa(caFile: string, caKeyFile: string, passwordFile: string | 
     throw new UsageError(`Use the private key of the CA certificate: "${caKeyFile}" does not match "${caFile}"`);
   }
   return { certificate, privateKey };
-}
-
-/** PKI errors are the user's input errors here: show them as usage errors (exit 2). */
-function wrapPki<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof WeftError && !(err instanceof UsageError)) throw new UsageError(err.message, { cause: err });
-    throw err;
-  }
-}
-
-async function wrapPkiAsync<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    if (err instanceof WeftError && !(err instanceof UsageError)) throw new UsageError(err.message, { cause: err });
-    throw err;
-  }
 }
 
 // ---------------------------------------------------------------- inspect
@@ -424,7 +406,7 @@ function registerVerify(pki: Command): void {
       const roots = readCertificates(flags.roots, '--roots');
       const intermediates = flags.intermediates === undefined ? [] : readCertificates(flags.intermediates, '--intermediates');
       const now = new Date();
-      const at = flags.at === undefined ? now : wrapPki(() => parseTimeOrDuration(flags.at as string, { now, flag: '--at' }));
+      const at = flags.at === undefined ? now : parseTimeOrDuration(flags.at as string, { now, flag: '--at' });
       const result = verifyChain(leaf, {
         roots,
         intermediates: [...bundled, ...intermediates],
