@@ -16,7 +16,7 @@ import {
 } from '../pki/index.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { Counter, Gauge, renderMetrics } from './metrics.ts';
-import { identityServiceName, type IdentityDomain } from './names.ts';
+import { identityDomainOf, identityServiceName, type IdentityDomain } from './names.ts';
 import { DEFAULT_REFRESH_POLICY, refreshDelay, retryDelay, type RefreshPolicy } from './refresh-time.ts';
 import { IdentityRpcClient } from './rpc-client.ts';
 import { WeftError } from '../errors/index.ts';
@@ -78,13 +78,13 @@ export interface IdentityClient {
   close(): void;
 }
 
-/** Derives the identity service's name from a workload identity (same control plane, same trust domain). */
+/** Derives the identity service's name's domain from a workload identity (same control plane, same trust domain). */
 function domainOf(identity: string): IdentityDomain {
-  const m = /^[^.]+\.[^.]+\.serviceaccount\.identity\.([^.]+)\.(.+)$/.exec(identity);
-  if (m === null) {
+  const domain = identityDomainOf(identity);
+  if (domain === null) {
     throw new WeftError('WEFT_ERR_IDENTITY_NAME', `Use an identity of the form "<sa>.<ns>.serviceaccount.identity.<cp-ns>.<trust-domain>": cannot read "${identity}"`);
   }
-  return { controlPlaneNamespace: m[1] as string, trustDomain: m[2] as string };
+  return domain;
 }
 
 /**

@@ -21,7 +21,7 @@ export { IDENTITY_COMPONENT, IdentityEventReason, IssuerReloadResult, IssuerSour
 export { generateJwtSigningKey, type JwtSigningKey } from './jwt.ts';
 export { issueLeaf, type LeafOptions } from './leaf.ts';
 export {
-  DEFAULT_IDENTITY_DOMAIN, IDENTITY_SERVICE_ACCOUNT, identityName, identityServiceName, parseIdentityName, spiffeId,
+  DEFAULT_IDENTITY_DOMAIN, IDENTITY_SERVICE_ACCOUNT, identityDomainOf, identityName, identityServiceName, parseIdentityName, spiffeId,
   type IdentityDomain, type ServiceAccountRef,
 } from './names.ts';
 export { DEFAULT_REFRESH_POLICY, refreshDelay, retryDelay, type RefreshPolicy } from './refresh-time.ts';

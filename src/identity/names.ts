@@ -50,6 +50,16 @@ export function parseIdentityName(name: string, domain: IdentityDomain = DEFAULT
   return { namespace, serviceAccount };
 }
 
+/**
+ * The domain an identity name belongs to (its control-plane namespace and trust
+ * domain), or null when `name` is not an identity name: what a client that knows
+ * only its own identity needs to name the control plane's services.
+ */
+export function identityDomainOf(name: string): IdentityDomain | null {
+  const m = /^[^.]+\.[^.]+\.serviceaccount\.identity\.([^.]+)\.(.+)$/.exec(name);
+  return m === null ? null : { controlPlaneNamespace: m[1] as string, trustDomain: m[2] as string };
+}
+
 /** The identity service's own ServiceAccount name, in the control-plane namespace. */
 export const IDENTITY_SERVICE_ACCOUNT = 'weft-identity';
 
