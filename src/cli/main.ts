@@ -4,7 +4,7 @@
  * exit codes: 2 for a user's mistake (one line, no stack), 1 for a failed check.
  */
 import { Command, CommanderError } from 'commander';
-import { WeftError } from '../errors/index.ts';
+import { ERR_CHECK_FAILED, WeftError } from '../errors/index.ts';
 import { COMMANDS } from './commands.ts';
 
 /** Exit code for bad input: the user has to change something and run again. */
@@ -47,7 +47,7 @@ function exitCodeFor(err: unknown): number {
   }
   if (err instanceof WeftError) {
     process.stderr.write(`error: ${err.message}\n`);
-    return err.code === 'WEFT_ERR_CHECK_FAILED' ? 1 : EXIT_USAGE;
+    return err.code === ERR_CHECK_FAILED ? 1 : EXIT_USAGE;
   }
   process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 1;

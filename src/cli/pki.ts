@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError, WeftError } from '../errors/index.ts';
+import { ERR_CHECK_FAILED, UsageError, WeftError } from '../errors/index.ts';
 import {
   certificateJson,
   createCsr,
@@ -414,7 +414,7 @@ function registerVerify(pki: Command): void {
         ...(flags.host === undefined ? {} : { host: flags.host }),
       });
       if (result.kind === 'invalid') {
-        throw new WeftError('WEFT_ERR_CHECK_FAILED', `Certificate "${crtFile}" is not valid (${result.code}): ${result.reason}`);
+        throw new WeftError(ERR_CHECK_FAILED, `Certificate "${crtFile}" is not valid (${result.code}): ${result.reason}`);
       }
       process.stdout.write(`Certificate "${crtFile}" is valid: ${result.chain.map((c) => c.subject).join(' <- ')}\n`);
     });

@@ -20,3 +20,9 @@ export class UsageError extends WeftError {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * Code of a check that ran and found a problem (`weft pki verify` on an invalid
+ * chain): the CLI exits 1 for it, as for a failed `weft check`, not 2 as for a mistake.
+ */
+export const ERR_CHECK_FAILED = 'WEFT_ERR_CHECK_FAILED';
