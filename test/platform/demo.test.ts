@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { chromium } from 'playwright-core';
 import { meshNames, readMeshRecord } from '../../src/platform/index.ts';
 import { openStore } from '../../src/store/index.ts';
 
@@ -145,16 +146,17 @@ async function issuerCertificate(stateDir: string): Promise<X509Certificate> {
 }
 
 /**
- * A client inside vote-bot's pod that calls web (and so emoji and voting) as fast as
- * one request at a time allows, until SIGTERM; then prints its counts as JSON.
+ * A client inside vote-bot's pod that calls web (and so emoji and voting) on `paths`
+ * in turn, as fast as one request at a time allows, until SIGTERM; then prints its
+ * counts as JSON.
  */
-async function startTrafficLoop(stateDir: string): Promise<{ stop(): Promise<{ ok: number; failed: number; failures: string[] }> }> {
+async function startTrafficLoop(stateDir: string, paths = ['/api/list', '/api/leaderboard', '/api/vote?choice=:owl:']): Promise<{ stop(): Promise<{ ok: number; failed: number; failures: string[] }> }> {
   const script = `
     let ok = 0, failed = 0, stop = false; const failures = [];
     process.on('SIGTERM', () => { stop = true; });
     process.stdout.write('running\\n');
     (async () => {
-      const paths = ['/api/list', '/api/leaderboard', '/api/vote?choice=:owl:'];
+      const paths = ${JSON.stringify(paths)};
       for (let i = 0; !stop; i++) {
         const path = paths[i % paths.length];
         try {
@@ -201,9 +203,12 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
 
   // The demo's rotation settings, with workload certificates short enough that every
   // proxy renews within the test (at 70% of 1m).
-  const up = await weft(stateDir, 'up', '-f', DEMO, '--detach', '--issuer-duration', '1h', '--issuer-renew-before', '55m', '--issuance-lifetime', '1m');
+  // The dashboard on a free port: the default one may be held by a mesh someone runs here.
+  const up = await weft(stateDir, 'up', '-f', DEMO, '--detach', '--issuer-duration', '1h', '--issuer-renew-before', '55m', '--issuance-lifetime', '1m',
+    '--dashboard-addr', '127.0.0.1:0');
   assert.equal(up.code, 0, up.stderr);
   assert.match(up.stdout, /every pod is ready/);
+  const dashboardUrl = /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(up.stdout)?.[1];
 
   await t.test('the issuer Certificate carries the durations weft up was given', async () => {
     const store = openStore({ stateDir });
@@ -257,6 +262,155 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
     // proxy counted since came from, or went to, a verified peer.
     await curlFromMesh(stateDir, '/api/leaderboard');
     assert.deepEqual(await plainNow(), plainBefore);
+  });
+
+  await t.test('weft up serves the dashboard on loopback and prints its URL', async () => {
+    assert.ok(dashboardUrl !== undefined, `a "Dashboard:" line in:\n${up.stdout}`);
+    assert.equal(readMeshRecord(stateDir)?.dashboard, dashboardUrl);
+    const overview = await fetch(new URL('api/overview', dashboardUrl), { signal: AbortSignal.timeout(5000) });
+    assert.equal(overview.status, 200);
+    assert.deepEqual((await overview.json() as { namespaces: string[] }).namespaces, [NS]);
+  });
+
+  await t.test('weft viz stat and weft viz edges print the demo\'s workloads, the doughnut failures and the secured edges with both identities', async () => {
+    // :doughnut: in every third request, so the sampled window surely holds failures.
+    const loop = await startTrafficLoop(stateDir, ['/api/vote?choice=:doughnut:', '/api/list', '/api/vote?choice=:owl:']);
+    let stat, edges;
+    try {
+      [stat, edges] = await Promise.all([
+        weft(stateDir, 'viz stat', 'deploy', '-n', NS, '-t', '3s'),
+        weft(stateDir, 'viz edges', 'deploy', '-n', NS, '-t', '3s'),
+      ]);
+    } finally {
+      await loop.stop();
+    }
+    assert.equal(stat.code, 0, stat.stderr);
+    assert.equal(edges.code, 0, edges.stderr);
+    const table = (text: string): string[][] => text.trimEnd().split('\n').map((l) => l.trim().split(/\s+/));
+    const [head, ...rows] = table(stat.stdout);
+    assert.deepEqual(head, ['NAME', 'MESHED', 'SUCCESS', 'RPS', 'LATENCY_P50', 'LATENCY_P95', 'LATENCY_P99', 'TCP_CONN'], stat.stdout);
+    const byName = new Map(rows.map((r) => [r[0], r]));
+    assert.deepEqual([...byName.keys()], ['emoji', 'vote-bot', 'voting', 'web'], stat.stdout);
+    const success = (app: App): number => Number(byName.get(app)?.[2]?.replace('%', ''));
+    for (const app of APPS) assert.equal(byName.get(app)?.[1], '1/1', `${app} meshed: ${stat.stdout}`);
+    for (const app of ['web', 'voting'] as const) {
+      assert.ok(success(app) > 0 && success(app) < 100, `${app}'s doughnut failures: ${stat.stdout}`);
+      assert.match(byName.get(app)?.[3] ?? '', /^\d+\.\d+rps$/);
+      assert.match(byName.get(app)?.[4] ?? '', /^\d+ms$/);
+    }
+    assert.equal(success('emoji'), 100, stat.stdout);
+    // vote-bot only calls out: it answers no requests.
+    assert.deepEqual(byName.get('vote-bot')?.slice(2, 7), ['-', '-', '-', '-', '-'], stat.stdout);
+    assert.deepEqual(table(edges.stdout), [
+      ['SRC', 'DST', 'SRC_NS', 'DST_NS', 'SECURED', 'CLIENT_ID', 'SERVER_ID'],
+      ['vote-bot', 'web', NS, NS, '√', identity('vote-bot'), identity('web')],
+      ['web', 'emoji', NS, NS, '√', identity('web'), identity('emoji')],
+      ['web', 'voting', NS, NS, '√', identity('web'), identity('voting')],
+    ], edges.stdout);
+  });
+
+  await t.test('the dashboard in Chromium shows the demo\'s workloads, secured edges, doughnut failures, and the issuer with its next renewal', async (t2) => {
+    assert.ok(dashboardUrl !== undefined);
+    const artifacts = mkdtempSync(join(tmpdir(), 'weft-demo-screens-'));
+    process.stdout.write(`# demo dashboard screenshots: ${artifacts}\n`);
+    const profile = mkdtempSync(join(tmpdir(), 'weft-demo-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1366, height: 860 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    t2.after(async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    });
+    const page = context.pages()[0] ?? await context.newPage();
+    const foreign: string[] = [];
+    page.on('request', (r) => { if (!r.url().startsWith(dashboardUrl) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+
+    // Topology. The first page request may build the web bundle (when web/dist is stale): allow for it.
+    await page.goto(dashboardUrl, { timeout: 60_000 });
+    const workloads = page.locator('[data-testid=workloads] tr[data-workload]');
+    await page.locator('[data-testid=workloads] tr[data-workload=web] td.success').waitFor({ timeout: 30_000 });
+    assert.deepEqual((await workloads.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-workload')))).sort(), [...APPS].sort());
+    const success = async (w: string): Promise<number> => Number((await page.locator(`[data-testid=workloads] tr[data-workload="${w}"] td.success`).innerText()).replace('%', ''));
+    for (const app of ['web', 'voting']) {
+      const s = await success(app);
+      assert.ok(s > 0 && s < 100, `${app} shows the doughnut failures: ${s}%`);
+    }
+    assert.equal(await success('emoji'), 100);
+    const edgesShown = page.locator('[data-testid=edges] tr[data-edge]');
+    assert.deepEqual(await edgesShown.evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-edge')} ${r.getAttribute('data-secured')}`)),
+      ['vote-bot>web true', 'web>emoji true', 'web>voting true']);
+    const graph = await page.waitForFunction(() => {
+      const cy = (globalThis as unknown as { weftTopology?: { nodes(s: string): { length: number }; edges(): { length: number } } }).weftTopology;
+      return cy !== undefined && cy.nodes('[ns]').length === 4 && cy.nodes('.lock').length === 3 ? { nodes: cy.nodes('[ns]').length, edges: cy.edges().length } : false;
+    }, undefined, { timeout: 15_000 });
+    assert.deepEqual(await graph.jsonValue(), { nodes: 4, edges: 3 });
+    await page.screenshot({ path: join(artifacts, 'topology.png') });
+
+    // Certificates: the issuer Certificate with the renewal time the store holds, and no false warning
+    // (workload certificates of one minute are always "within the hour" of expiry).
+    await page.goto(`${dashboardUrl}#/certificates`);
+    const issuer = page.locator('[data-testid=chain] tr[data-name=weft-identity-issuer]');
+    await issuer.waitFor({ timeout: 15_000 });
+    await until('the page to show the issuer\'s current renewal time', async () => {
+      const store = openStore({ stateDir });
+      let renewalTime: string | undefined;
+      try {
+        renewalTime = ((await store.get('Certificate', 'weft-identity-issuer', 'weft')) as { status?: { renewalTime?: string } } | undefined)?.status?.renewalTime;
+      } finally {
+        store.close();
+      }
+      const shown = await issuer.locator('.renewal-cell').innerText();
+      return renewalTime !== undefined && shown.includes(renewalTime.replace('T', ' ').replace('.000Z', 'Z')) && /\(in \d+m\)/.test(shown) ? true : undefined;
+    }, 20_000);
+    assert.equal(await page.locator('[data-testid=chain] tr[data-kind=anchor]').count(), 1);
+    await until('every proxy\'s workload certificate on the page', async () => (await page.locator('[data-testid=chain] tr[data-kind=workload]').count() === 4 ? true : undefined), 15_000);
+    assert.equal(await page.locator('[data-testid=cert-warnings]').count(), 0, await page.locator('body').innerText());
+    await page.getByText('Every certificate is current and renews on time.').waitFor();
+    await page.screenshot({ path: join(artifacts, 'certificates.png'), fullPage: true });
+
+    assert.deepEqual(foreign, [], 'the page makes no request outside the dashboard');
+    assert.deepEqual(pageErrors, []);
+    if (process.env['WEFT_UPDATE_SCREENSHOT'] === '1') {
+      mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
+      copyFileSync(join(artifacts, 'topology.png'), join(ROOT, 'docs', 'images', 'viz-demo-topology.png'));
+    }
+  });
+
+  await t.test('weft check and weft check --proxy pass against the demo, its one-minute certificates and five-minute issuer included, without a warning', async () => {
+    type Report = { success: boolean; categories: Array<{ categoryName: string; checks: Array<{ description: string; result: string; detail?: string; error?: string }> }> };
+    const [plane, proxies] = await Promise.all([
+      weft(stateDir, 'check', '-o', 'json', '--fail-on', 'warning'),
+      weft(stateDir, 'check', '--proxy', '-n', NS, '-o', 'json', '--fail-on', 'warning'),
+    ]);
+    for (const [what, r] of [['check', plane], ['check --proxy', proxies]] as const) {
+      assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
+      const report = JSON.parse(r.stdout) as Report;
+      const notOk = report.categories.flatMap((c) => c.checks).filter((c) => c.result !== 'success');
+      assert.deepEqual(notOk, [], what);
+    }
+    const checks = (JSON.parse(proxies.stdout) as Report).categories.flatMap((c) => c.checks);
+    assert.match(checks.find((c) => c.description === 'issuer cert is valid for at least 60d')?.detail ?? '', /rotates automatically; next renewal \S+, 55m before expiry/);
+    assert.equal(checks.find((c) => c.description === 'meshed pods are found')?.detail, '4 proxy(ies)');
+  });
+
+  await t.test('weft check --proxy fails with the proxies-ready hint while a proxy does not answer', async () => {
+    const bot = await pod(stateDir, 'vote-bot');
+    const [pid] = processesIn(bot.netns, 'cli/proxy.ts');
+    assert.ok(pid !== undefined, 'vote-bot\'s proxy process');
+    // Stopped, not killed: a killed proxy is restarted before the check could see it gone.
+    process.kill(pid, 'SIGSTOP');
+    let r;
+    try {
+      r = await weft(stateDir, 'check', '--proxy', '-n', NS, '--timeout', '1s');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, new RegExp(`× data plane proxies are ready\\n    Proxy "${NS}/${bot.name}" does not answer on its admin port: [^\\n]+\\n    see docs/check\\.md#proxies-ready for hints`));
+    await until('vote-bot\'s proxy to answer again', async () => ((await fetch(`http://${bot.ip}:4191/ready`, { signal: AbortSignal.timeout(2000) })).status === 200 ? true : undefined));
   });
 
   await t.test('a killed workload restarts and traffic recovers', async () => {
