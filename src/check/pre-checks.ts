@@ -11,9 +11,12 @@ import { dirname, join } from 'node:path';
 import {
   chooseBackend, effectiveCapabilities, gatherEvidence, missingCapabilities, type BackendChoice, type BackendEvidence, type Host,
 } from '../proxy-init/index.ts';
+import { DEFAULT_DESTINATION_ADDR } from '../destination/index.ts';
+import { DEFAULT_IDENTITY_ADDR } from '../identity/index.ts';
 import { fail, ok, type Check } from './check.ts';
 import { hint } from './hint.ts';
 import { Category } from './mesh-checks.ts';
+import { DEFAULT_CONTROL_PLANE_ADMIN } from './mesh-context.ts';
 
 /** A port the control plane will listen on. */
 export interface PortNeed {
@@ -23,10 +26,19 @@ export interface PortNeed {
   readonly what: string;
 }
 
-/** The ports `weft up` binds on the host (the proxies' ports live inside pod namespaces). */
+function need(addr: string, what: string): PortNeed {
+  const colon = addr.lastIndexOf(':');
+  return { host: addr.slice(0, colon), port: Number(addr.slice(colon + 1)), what };
+}
+
+/**
+ * The ports the control plane binds on the host, at their defaults (the proxies'
+ * ports live inside pod namespaces). Destination's 8086 is InfluxDB's default too.
+ */
 export const DEFAULT_PORTS: readonly PortNeed[] = [
-  { host: '127.0.0.1', port: 9990, what: 'control-plane admin' },
-  { host: '127.0.0.1', port: 8080, what: 'identity' },
+  need(DEFAULT_CONTROL_PLANE_ADMIN, 'control-plane admin'),
+  need(DEFAULT_IDENTITY_ADDR, 'identity'),
+  need(DEFAULT_DESTINATION_ADDR, 'destination'),
 ];
 
 /** Options of {@link PreContext}. */
