@@ -1,7 +1,7 @@
 {
   # One tiny addon: what Node's net module cannot do. Plain C against the stable
   # Node-API (NAPI_VERSION 8), so the same build runs on any Node >= 16 and the
-  # headers of any of them will do (see build.ts: no header download).
+  # headers of any of them will do (see build.mjs: no header download).
   "targets": [
     {
       "target_name": "weft_native",

@@ -1,4 +1,4 @@
-// Builds native/weft_native.node with node-gyp, without downloading anything.
+// Builds native/build/Release/weft_native.node with node-gyp, without downloading anything.
 //
 // node-gyp normally fetches Node's headers from the internet. The `node` package
 // (our Node 24, a devDependency) installs an arch-specific package that ships
