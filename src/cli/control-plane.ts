@@ -18,25 +18,29 @@ export function registerControlPlane(program: Command): void {
     }, command: Command) => {
       const store = openCommandStore(command);
       const log = (line: string): void => { process.stderr.write(`${new Date().toISOString()} ${line}\n`); };
-      const plane = await startControlPlane(store, {
-        identityAddr: opts.identityAddr,
-        destinationAddr: opts.destinationAddr,
-        adminAddr: opts.adminAddr,
-        clusterResourceNamespace: opts.clusterResourceNamespace,
-        config: { trustDomain: opts.trustDomain, issuanceLifetimeMs: parseDuration(opts.issuanceLifetime) },
-        log,
-      });
-      for (const line of plane.created) process.stdout.write(`${line}\n`);
-      process.stdout.write(`Control plane running (state in ${stateDirOf(command)}):\n`);
-      process.stdout.write(`  identity    ${plane.identity.address} (serving as ${plane.identity.serverName})\n`);
-      process.stdout.write(`  destination ${plane.destination.address}\n`);
-      process.stdout.write(`  admin       http://${plane.adminAddress}/ready\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      process.stdout.write('Stopping the control plane…\n');
-      await plane.close();
-      store.close();
+      try {
+        const plane = await startControlPlane(store, {
+          identityAddr: opts.identityAddr,
+          destinationAddr: opts.destinationAddr,
+          adminAddr: opts.adminAddr,
+          clusterResourceNamespace: opts.clusterResourceNamespace,
+          config: { trustDomain: opts.trustDomain, issuanceLifetimeMs: parseDuration(opts.issuanceLifetime) },
+          log,
+        });
+        for (const line of plane.created) process.stdout.write(`${line}\n`);
+        process.stdout.write(`Control plane running (state in ${stateDirOf(command)}):\n`);
+        process.stdout.write(`  identity    ${plane.identity.address} (serving as ${plane.identity.serverName})\n`);
+        process.stdout.write(`  destination ${plane.destination.address}\n`);
+        process.stdout.write(`  admin       http://${plane.adminAddress}/ready\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        process.stdout.write('Stopping the control plane…\n');
+        await plane.close();
+      } finally {
+        // Also after a failed start: an open store keeps its watches (and the process) alive.
+        store.close();
+      }
     });
 }

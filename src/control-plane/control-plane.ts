@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { CertificateController } from '../certs/index.ts';
+import { WeftError } from '../errors/index.ts';
 import { startDestinationService, type DestinationService } from '../destination/index.ts';
 import {
   bootstrapControlPlane, identityConfigFrom, startIdentityService, WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE,
@@ -25,6 +26,9 @@ export interface ControlPlaneOptions {
   /** Told about every reconcile error and state change, one line each. Default: nothing. */
   readonly log?: (line: string) => void;
 }
+
+/** Code of the error {@link startControlPlane} throws when a service cannot start (everything started is stopped). */
+export const ERR_CONTROL_PLANE_START = 'WEFT_ERR_CONTROL_PLANE_START';
 
 /** A running control plane. */
 export interface ControlPlane {
@@ -69,41 +73,57 @@ export async function startControlPlane(store: ResourceStore, options: ControlPl
   await controller.reconcileAll();
   const running = controller.run(abort.signal);
 
-  const identity = await startIdentityService(store, { addr: options.identityAddr ?? '127.0.0.1:8080' });
-  // Destination shares identity's watch of the issuer and anchors for its own TLS.
-  const destination = await startDestinationService(store, {
-    addr: options.destinationAddr ?? '127.0.0.1:8086',
-    issuers: identity.issuers,
-    config: identity.config,
-    log: (line) => log(`destination: ${line}`),
-  });
-  const admin = createServer((req, res) => {
-    if (req.url === '/live') {
-      res.writeHead(200).end('live\n');
-    } else {
-      identity.adminHandler(req, res);
-    }
-  });
-  const [host, port] = splitHostPort(options.adminAddr ?? '127.0.0.1:9990');
-  admin.listen(port, host);
-  await once(admin, 'listening');
-  const bound = admin.address();
-  const adminAddress = typeof bound === 'object' && bound !== null ? `${host}:${bound.port}` : `${host}:${port}`;
-
-  return {
-    created: boot.created,
-    identity,
-    destination,
-    adminAddress,
-    close: async () => {
-      abort.abort();
-      await closeServer(admin);
-      // Destination uses identity's issuer source: stop it first.
-      await destination.close();
-      await identity.close();
-      await running;
-    },
+  // What has started, so that close() and a failed start stop the same things:
+  // a start that fails half-way must not leave the controller's loop running (it
+  // would keep the process alive after the error was reported).
+  const started: { identity?: IdentityService; destination?: DestinationService; admin?: Server } = {};
+  const stop = async (): Promise<void> => {
+    abort.abort();
+    if (started.admin !== undefined) await closeServer(started.admin);
+    // Destination uses identity's issuer source: stop it first.
+    await started.destination?.close();
+    await started.identity?.close();
+    await running;
   };
+  const identityAddr = options.identityAddr ?? '127.0.0.1:8080';
+  const destinationAddr = options.destinationAddr ?? '127.0.0.1:8086';
+  const adminAddr = options.adminAddr ?? '127.0.0.1:9990';
+  let step = `identity address "${identityAddr}"`;
+  try {
+    const identity = await startIdentityService(store, { addr: identityAddr });
+    started.identity = identity;
+    step = `destination address "${destinationAddr}"`;
+    // Destination shares identity's watch of the issuer and anchors for its own TLS.
+    const destination = await startDestinationService(store, {
+      addr: destinationAddr,
+      issuers: identity.issuers,
+      config: identity.config,
+      log: (line) => log(`destination: ${line}`),
+    });
+    started.destination = destination;
+    step = `admin address "${adminAddr}"`;
+    const admin = createServer((req, res) => {
+      if (req.url === '/live') {
+        res.writeHead(200).end('live\n');
+      } else {
+        identity.adminHandler(req, res);
+      }
+    });
+    started.admin = admin;
+    const [host, port] = splitHostPort(adminAddr);
+    admin.listen(port, host);
+    await once(admin, 'listening');
+    const bound = admin.address();
+    const adminAddress = typeof bound === 'object' && bound !== null ? `${host}:${bound.port}` : `${host}:${port}`;
+    return { created: boot.created, identity, destination, adminAddress, close: stop };
+  } catch (err) {
+    await stop();
+    throw new WeftError(
+      ERR_CONTROL_PLANE_START,
+      `Check the ${step} (is another process using it?): ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
 }
 
 function splitHostPort(addr: string): [string, number] {

@@ -3,4 +3,4 @@
  * store (certificate controller, identity; later destination), started together.
  * `weft control-plane` runs it on its own; `weft up` runs it with the platform.
  */
-export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
+export { ERR_CONTROL_PLANE_START, startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
