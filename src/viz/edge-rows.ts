@@ -7,12 +7,17 @@
  *
  * Both views of one pair merge into one row. Edges are what the last scrape's
  * cumulative counters show (a long-lived gRPC connection opened an hour ago is still
- * an edge); rates and success come from the window.
+ * an edge); rates and success come from the window. So does "secured", when the edge
+ * carried traffic in the window: plain-text requests a caller sent before its peer was
+ * known to discovery (at start-up) stay in its counters, but must not mark an edge
+ * that is mTLS now as insecure forever. A connection still open counts as traffic
+ * (a plain-text one opened long ago is still plain text). An edge idle in the window
+ * is judged by all its counters.
  */
 import type { Service } from '../api/index.ts';
 import { addGolden, emptyGolden, goldenStats, type GoldenSums } from './golden-metrics.ts';
 import { IdentityIndex, keysOf, podFacts, splitKey, type MeshData, type ResourceKind } from './mesh-view.ts';
-import { scrapesSince } from './counter-increase.ts';
+import { counterIncrease, scrapesSince, seriesKey } from './counter-increase.ts';
 import { namespaceOf, type Inventory } from './scrape-targets.ts';
 
 /** Options of {@link edgeRows}. */
@@ -39,7 +44,7 @@ export interface EdgeRow {
   readonly successRate: number | undefined;
 }
 
-type Acc = { src: string; dst: string; secured: boolean; clientId?: string; serverId?: string };
+type Acc = { src: string; dst: string; secured: boolean; active: boolean; securedInWindow: boolean; clientId?: string; serverId?: string };
 
 /** The resource keys an outbound authority (`web-svc.emojivoto.svc.cluster.local:80`, a name, or an IP) points at. */
 export function authorityKeys(authority: string, fromNamespace: string, inventory: Inventory, kind: ResourceKind): string[] {
@@ -70,11 +75,15 @@ export function edgeRows(data: MeshData, query: EdgeQuery): EdgeRow[] {
   const windowMs = query.windowMs ?? 60_000;
   const ids = new IdentityIndex(data.inventory);
   const edges = new Map<string, Acc>();
-  const edge = (src: string, dst: string, secured: boolean): Acc => {
+  const edge = (src: string, dst: string, secured: boolean, active: boolean): Acc => {
     const k = `${src}\u0000${dst}`;
     let e = edges.get(k);
-    if (e === undefined) edges.set(k, (e = { src, dst, secured }));
+    if (e === undefined) edges.set(k, (e = { src, dst, secured, active: false, securedInWindow: true }));
     else e.secured &&= secured;
+    if (active) {
+      e.active = true;
+      e.securedInWindow &&= secured;
+    }
     return e;
   };
   const inboundSums = new Map<string, GoldenSums>();
@@ -94,22 +103,26 @@ export function edgeRows(data: MeshData, query: EdgeQuery): EdgeRow[] {
       if (d === undefined) outboundDst.set(a, (d = authorityKeys(a, t.namespace, data.inventory, query.kind)));
       return d;
     };
+    const scrapes = scrapesSince(h.scrapes, data.nowMs - windowMs);
+    const grown = counterIncrease(scrapes, (s) => (CONN.has(s.name) ? seriesKey(s) : undefined));
+    const open = new Set(latest.samples.filter((s) => s.name === 'tcp_open_connections' && s.value > 0).map((s) => seriesKey({ ...s, name: 'tcp_open_total' })));
     for (const s of latest.samples) {
       if (!CONN.has(s.name) || s.value <= 0) continue;
       const secured = s.labels['tls'] === 'true';
+      const active = (grown.get(seriesKey(s)) ?? 0) > 0 || open.has(seriesKey(s));
       if (s.labels['direction'] === 'inbound') {
         const cid = s.labels['client_id'];
         // Plain-text callers carry no identity: the caller's own proxy (if any) reports the edge.
         if (cid === undefined) continue;
         for (const dst of mine) {
-          const e = edge(ids.keyOf(cid, query.kind), dst, secured);
+          const e = edge(ids.keyOf(cid, query.kind), dst, secured, active);
           e.clientId = cid;
           e.serverId = t.identity;
         }
       } else if (s.labels['direction'] === 'outbound') {
         for (const dst of dstOf(s.labels)) {
           for (const src of mine) {
-            const e = edge(src, dst, secured);
+            const e = edge(src, dst, secured, active);
             if (secured) {
               e.clientId ??= t.identity;
               if (s.labels['server_id'] !== undefined) e.serverId ??= s.labels['server_id'];
@@ -118,7 +131,6 @@ export function edgeRows(data: MeshData, query: EdgeQuery): EdgeRow[] {
         }
       }
     }
-    const scrapes = scrapesSince(h.scrapes, data.nowMs - windowMs);
     for (const dst of mine) {
       addGolden(inboundSums, scrapes, (l) => (l['direction'] === 'inbound' && l['client_id'] !== undefined ? `${ids.keyOf(l['client_id'], query.kind)}\u0000${dst}` : undefined));
     }
@@ -137,7 +149,7 @@ export function edgeRows(data: MeshData, query: EdgeQuery): EdgeRow[] {
     if (query.namespace !== undefined && s.namespace !== query.namespace && d.namespace !== query.namespace) continue;
     const g = goldenStats(inboundSums.get(k) ?? outboundSums.get(k) ?? emptyGolden());
     rows.push({
-      srcNamespace: s.namespace, src: s.name, dstNamespace: d.namespace, dst: d.name, secured: e.secured,
+      srcNamespace: s.namespace, src: s.name, dstNamespace: d.namespace, dst: d.name, secured: e.active ? e.securedInWindow : e.secured,
       ...(e.clientId === undefined ? {} : { clientId: e.clientId }),
       ...(e.serverId === undefined ? {} : { serverId: e.serverId }),
       rps: g.rps, successRate: g.successRate,

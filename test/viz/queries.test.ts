@@ -84,6 +84,22 @@ test('edges to a plain-text destination are not secured and are found through th
   assert.equal(edge.secured, false, 'one plain-text series makes the edge not secured');
 });
 
+test('an edge that is mTLS in the window is secured though its caller sent plain text before (regression: start-up requests, sent before the peer was known to discovery, marked the demo\'s vote-bot → web edge insecure for good)', () => {
+  const data = emojivotoData();
+  const bot = data.histories.find((h) => h.target.deployment === 'vote-bot')!;
+  const withEveryScrape = (extra: Array<{ name: string; labels: Record<string, string>; value: number }>, keep: (name: string) => boolean = () => true) => ({
+    ...data, histories: data.histories.map((h) => ({ ...h, scrapes: h.scrapes.map((sc) => ({ ...sc, samples: [...sc.samples.filter((x) => keep(x.name)), ...(h === bot ? extra : [])] })) })),
+  });
+  const plain = { direction: 'outbound', authority: 'web-svc.emojivoto.svc.cluster.local:80', tls: 'no_identity' };
+  const botEdge = (d: ReturnType<typeof withEveryScrape>, windowMs: number) => edgeRows(d, { kind: 'deployment', windowMs }).find((e) => e.src === 'vote-bot')!.secured;
+  const old = withEveryScrape([{ name: 'request_total', labels: plain, value: 3 }]);
+  assert.equal(botEdge(old, MIN), true, 'old plain-text requests, none in the window');
+  const idle = withEveryScrape([{ name: 'request_total', labels: plain, value: 3 }], (name) => name !== 'tcp_open_connections');
+  assert.equal(botEdge(idle, 1), false, 'an edge idle in the window (no request, no open connection) is judged by all its counters');
+  const open = withEveryScrape([{ name: 'tcp_open_total', labels: plain, value: 1 }, { name: 'tcp_open_connections', labels: plain, value: 1 }]);
+  assert.equal(botEdge(open, MIN), false, 'a plain-text connection opened long ago and still open');
+});
+
 test('top lists the busiest paths first', () => {
   const rows = topPaths(emojivotoData(), { namespace: 'emojivoto', windowMs: MIN });
   assert.deepEqual(rows.map((r) => `${r.src}→${r.dst}`), ['vote-bot→web', 'web→emoji', 'web→voting']);
