@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { conditionOf, DEFAULT_NAMESPACE, resolveKind, type Certificate, type Event } from '../api/index.ts';
-import { requestRenewal } from '../certs/index.ts';
+import { conditionOf, DEFAULT_NAMESPACE, resolveKind, type Certificate, type CertificateRequest, type Event } from '../api/index.ts';
+import { Annotation, requestRenewal } from '../certs/index.ts';
 import { describeCertificate, parseCertificates } from '../pki/index.ts';
 import { UsageError } from '../errors/index.ts';
 import { reportNotFound } from './not-found.ts';
@@ -19,11 +19,14 @@ export function registerCerts(program: Command): void {
       try {
         const cert = await store.get('Certificate', name, opts.namespace);
         if (cert === undefined) return reportNotFound(resolveKind('certificate'), name, opts.namespace);
-        const requests = (await store.list('CertificateRequest', { namespace: opts.namespace })).items
-          .filter((r) => r.metadata.annotations?.['cert-manager.io/certificate-name'] === name);
+        // The latest by revision, not by name: "x-10" sorts before "x-9".
+        const revision = (r: CertificateRequest): number => Number(r.metadata.annotations?.[Annotation.certificateRevision] ?? 0);
+        const latest = (await store.list('CertificateRequest', { namespace: opts.namespace })).items
+          .filter((r) => r.metadata.annotations?.[Annotation.certificateName] === name)
+          .reduce<CertificateRequest | undefined>((a, r) => (a === undefined || revision(r) > revision(a) ? r : a), undefined);
         const events = (await store.list('Event', { namespace: opts.namespace })).items
           .filter((e) => e.involvedObject.kind === 'Certificate' && e.involvedObject.name === name);
-        process.stdout.write(statusText(cert, requests.at(-1), events, store.now()));
+        process.stdout.write(statusText(cert, latest, events, store.now()));
       } finally {
         store.close();
       }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CertificateController } from '../../src/certs/index.ts';
+import { createCsr, generateKeyPair } from '../../src/pki/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { ARTICLE_YAML, ROOT, applyYaml, createTlsSecret, pkiCreate, tempDir } from './helpers.ts';
 
@@ -48,4 +49,29 @@ test('weft certs status, renew and inspect show and drive what the controller do
   const both = weft(stateDir, ['certs', 'renew', 'x', '--all']);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /Give a Certificate name or --all/);
+});
+
+test('weft certs status shows the CertificateRequest of the latest revision, also past revision 9', async (t) => {
+  // Regression: the last request by name was shown, and "web-10" sorts before "web-9".
+  const stateDir = join(tempDir(t), 'state');
+  const store = openStore({ stateDir });
+  t.after(() => store.close());
+  await store.apply({
+    apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'web', namespace: 'default' },
+    spec: { secretName: 'web', issuerRef: { name: 'ca' }, dnsNames: ['web.example'], revisionHistoryLimit: 2 },
+  });
+  const csr = await createCsr({ subject: 'web.example', keyPair: await generateKeyPair() });
+  for (const revision of [9, 10]) {
+    await store.apply({
+      apiVersion: 'cert-manager.io/v1', kind: 'CertificateRequest',
+      metadata: {
+        name: `web-${revision}`, namespace: 'default',
+        annotations: { 'cert-manager.io/certificate-name': 'web', 'cert-manager.io/certificate-revision': String(revision) },
+      },
+      spec: { request: Buffer.from(csr.pem).toString('base64'), issuerRef: { name: 'ca' } },
+    });
+  }
+  const status = weft(stateDir, ['certs', 'status', 'web']);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /CertificateRequest:\n {2}Name: web-10\n/);
 });
