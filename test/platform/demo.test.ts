@@ -309,6 +309,40 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
     ], edges.stdout);
   });
 
+  await t.test('weft check and weft check --proxy pass against the demo, its one-minute certificates and five-minute issuer included, without a warning', async () => {
+    type Report = { success: boolean; categories: Array<{ categoryName: string; checks: Array<{ description: string; result: string; detail?: string; error?: string }> }> };
+    const [plane, proxies] = await Promise.all([
+      weft(stateDir, 'check', '-o', 'json', '--fail-on', 'warning'),
+      weft(stateDir, 'check', '--proxy', '-n', NS, '-o', 'json', '--fail-on', 'warning'),
+    ]);
+    for (const [what, r] of [['check', plane], ['check --proxy', proxies]] as const) {
+      assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
+      const report = JSON.parse(r.stdout) as Report;
+      const notOk = report.categories.flatMap((c) => c.checks).filter((c) => c.result !== 'success');
+      assert.deepEqual(notOk, [], what);
+    }
+    const checks = (JSON.parse(proxies.stdout) as Report).categories.flatMap((c) => c.checks);
+    assert.match(checks.find((c) => c.description === 'issuer cert is valid for at least 60d')?.detail ?? '', /rotates automatically; next renewal \S+, 55m before expiry/);
+    assert.equal(checks.find((c) => c.description === 'meshed pods are found')?.detail, '4 proxy(ies)');
+  });
+
+  await t.test('weft check --proxy fails with the proxies-ready hint while a proxy does not answer', async () => {
+    const bot = await pod(stateDir, 'vote-bot');
+    const [pid] = processesIn(bot.netns, 'cli/proxy.ts');
+    assert.ok(pid !== undefined, 'vote-bot\'s proxy process');
+    // Stopped, not killed: a killed proxy is restarted before the check could see it gone.
+    process.kill(pid, 'SIGSTOP');
+    let r;
+    try {
+      r = await weft(stateDir, 'check', '--proxy', '-n', NS, '--timeout', '1s');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, new RegExp(`× data plane proxies are ready\\n    Proxy "${NS}/${bot.name}" does not answer on its admin port: [^\\n]+\\n    see docs/check\\.md#proxies-ready for hints`));
+    await until('vote-bot\'s proxy to answer again', async () => ((await fetch(`http://${bot.ip}:4191/ready`, { signal: AbortSignal.timeout(2000) })).status === 200 ? true : undefined));
+  });
+
   await t.test('the dashboard in Chromium shows the demo\'s workloads, secured edges, doughnut failures, and the issuer with its next renewal', async (t2) => {
     assert.ok(dashboardUrl !== undefined);
     const artifacts = mkdtempSync(join(tmpdir(), 'weft-demo-screens-'));
@@ -339,9 +373,13 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
       assert.ok(s > 0 && s < 100, `${app} shows the doughnut failures: ${s}%`);
     }
     assert.equal(await success('emoji'), 100);
-    const edgesShown = page.locator('[data-testid=edges] tr[data-edge]');
-    assert.deepEqual(await edgesShown.evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-edge')} ${r.getAttribute('data-secured')}`)),
-      ['vote-bot>web true', 'web>emoji true', 'web>voting true']);
+    // The page shows the last minute: plain-text requests vote-bot may have sent at start-up, before
+    // discovery knew web, keep that edge unsecured until they leave the window (the page refreshes every 5 s).
+    const edgesShown = (): Promise<string[]> => page.locator('[data-testid=edges] tr[data-edge]')
+      .evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-edge')} ${r.getAttribute('data-secured')}`));
+    const expectedEdges = ['vote-bot>web true', 'web>emoji true', 'web>voting true'];
+    await until('the page to show the three demo edges secured', async () => (JSON.stringify(await edgesShown()) === JSON.stringify(expectedEdges) ? true : undefined), 75_000)
+      .catch(async (err: unknown) => { assert.deepEqual(await edgesShown(), expectedEdges, String(err)); });
     const graph = await page.waitForFunction(() => {
       const cy = (globalThis as unknown as { weftTopology?: { nodes(s: string): { length: number }; edges(): { length: number } } }).weftTopology;
       return cy !== undefined && cy.nodes('[ns]').length === 4 && cy.nodes('.lock').length === 3 ? { nodes: cy.nodes('[ns]').length, edges: cy.edges().length } : false;
@@ -377,40 +415,6 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
       mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
       copyFileSync(join(artifacts, 'topology.png'), join(ROOT, 'docs', 'images', 'viz-demo-topology.png'));
     }
-  });
-
-  await t.test('weft check and weft check --proxy pass against the demo, its one-minute certificates and five-minute issuer included, without a warning', async () => {
-    type Report = { success: boolean; categories: Array<{ categoryName: string; checks: Array<{ description: string; result: string; detail?: string; error?: string }> }> };
-    const [plane, proxies] = await Promise.all([
-      weft(stateDir, 'check', '-o', 'json', '--fail-on', 'warning'),
-      weft(stateDir, 'check', '--proxy', '-n', NS, '-o', 'json', '--fail-on', 'warning'),
-    ]);
-    for (const [what, r] of [['check', plane], ['check --proxy', proxies]] as const) {
-      assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
-      const report = JSON.parse(r.stdout) as Report;
-      const notOk = report.categories.flatMap((c) => c.checks).filter((c) => c.result !== 'success');
-      assert.deepEqual(notOk, [], what);
-    }
-    const checks = (JSON.parse(proxies.stdout) as Report).categories.flatMap((c) => c.checks);
-    assert.match(checks.find((c) => c.description === 'issuer cert is valid for at least 60d')?.detail ?? '', /rotates automatically; next renewal \S+, 55m before expiry/);
-    assert.equal(checks.find((c) => c.description === 'meshed pods are found')?.detail, '4 proxy(ies)');
-  });
-
-  await t.test('weft check --proxy fails with the proxies-ready hint while a proxy does not answer', async () => {
-    const bot = await pod(stateDir, 'vote-bot');
-    const [pid] = processesIn(bot.netns, 'cli/proxy.ts');
-    assert.ok(pid !== undefined, 'vote-bot\'s proxy process');
-    // Stopped, not killed: a killed proxy is restarted before the check could see it gone.
-    process.kill(pid, 'SIGSTOP');
-    let r;
-    try {
-      r = await weft(stateDir, 'check', '--proxy', '-n', NS, '--timeout', '1s');
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, new RegExp(`× data plane proxies are ready\\n    Proxy "${NS}/${bot.name}" does not answer on its admin port: [^\\n]+\\n    see docs/check\\.md#proxies-ready for hints`));
-    await until('vote-bot\'s proxy to answer again', async () => ((await fetch(`http://${bot.ip}:4191/ready`, { signal: AbortSignal.timeout(2000) })).status === 200 ? true : undefined));
   });
 
   await t.test('a killed workload restarts and traffic recovers', async () => {
