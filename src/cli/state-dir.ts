@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { UsageError } from '../errors/index.ts';
 import { STATE_DIR_ENV, openStore, resolveStateDir, type SqliteStore } from '../store/index.ts';
 
 /**
@@ -13,10 +15,19 @@ export function withStateDir(command: Command): Command {
   );
 }
 
-/** The state directory a command was given (its own option or a parent's). */
+/**
+ * The state directory a command was given (its own option or a parent's). It may
+ * not exist yet (commands create it), but when it exists it must be a directory:
+ * every command checks that here, once, instead of failing deep inside with ENOTDIR.
+ */
 export function stateDirOf(command: Command): string {
   const opts = command.optsWithGlobals<{ stateDir?: string }>();
-  return resolveStateDir(opts.stateDir);
+  const dir = resolveStateDir(opts.stateDir);
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (stat !== undefined && !stat.isDirectory()) {
+    throw new UsageError(`Give --state-dir (or $${STATE_DIR_ENV}) a directory: "${dir}" is not one`);
+  }
+  return dir;
 }
 
 /** Opens the store under the command's state directory; the caller closes it. */

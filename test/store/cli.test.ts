@@ -182,3 +182,14 @@ test('weft create serviceaccount creates once and then says it already exists', 
   assert.match(again.stderr, /^Error from server \(AlreadyExists\): serviceaccounts "web" already exists: use weft apply -f to change it/);
   assert.match(weft(['get', 'sa']).stdout, /^NAME\s+SECRETS\s+AGE\nweb\s+0\s+\d+s\n$/);
 });
+
+test('a --state-dir that is a file is refused in one line, before anything runs', (t) => {
+  const dir = tempStateDir(t);
+  const file = join(dir, 'not-a-dir');
+  writeFileSync(file, '');
+  for (const args of [['get', 'ns'], ['down']]) {
+    const r = spawnSync(process.execPath, [WEFT, ...args, '--state-dir', file], { encoding: 'utf8' });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr, `error: Give --state-dir (or $WEFT_STATE_DIR) a directory: "${file}" is not one\n`);
+  }
+});
