@@ -258,7 +258,15 @@ export function registerViz(program: Command): void {
         ...(adminPort === undefined ? {} : { adminPort }),
       });
       collector.start();
-      const dashboard = await startDashboard({ store, collector, webDir, host, port: listenPort });
+      let dashboard;
+      try {
+        dashboard = await startDashboard({ store, collector, webDir, host, port: listenPort });
+      } catch (err) {
+        await collector.stop();
+        store.close();
+        if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+        throw new UsageError(`Open http://${host.includes(':') ? `[${host}]` : host}:${listenPort}/ if weft up serves the dashboard there, or pass --address HOST:PORT (port 0 picks a free one): the address is in use`);
+      }
       process.stdout.write(`weft dashboard: ${dashboard.url}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -4,6 +4,8 @@
  * metrics, one scrape per request) and a store holding the demo's Pods and Deployments.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { assertGolden, emojivotoStore, runWeft, startFakeProxies } from './helpers.ts';
 
@@ -55,4 +57,16 @@ test('weft viz tap streams the failures of an interval, and refuses --method unt
   const refused = await runWeft(['viz', 'tap', 'deploy/web', '--method', 'GET', '--state-dir', stateDir]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /^error: Drop --method and --path/);
+});
+
+test('weft viz dashboard on an address in use (weft up\'s own dashboard, say) says where to look and what to pass, with exit code 2', async (t) => {
+  const fake = await startFakeProxies(t, 80);
+  const { stateDir } = await emojivotoStore(t, fake.ips);
+  const holder = createServer().listen(0, '127.0.0.1');
+  await once(holder, 'listening');
+  t.after(() => holder.close());
+  const port = (holder.address() as AddressInfo).port;
+  const r = await runWeft(['viz', 'dashboard', '--address', `127.0.0.1:${port}`, '--state-dir', stateDir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `error: Open http://127.0.0.1:${port}/ if weft up serves the dashboard there, or pass --address HOST:PORT (port 0 picks a free one): the address is in use\n`);
 });
