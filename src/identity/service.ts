@@ -109,9 +109,17 @@ export async function startIdentityService(store: ResourceStore, opts: IdentityS
   // grpc-js declares this function's parameters in the opposite order to the
   // class it builds: the first argument is the identity (serving) certificate provider.
   const credentials = experimental.createCertificateProviderServerCredentials(provider, null, false);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.addr ?? DEFAULT_IDENTITY_ADDR, credentials, (err, p) => (err === null ? resolve(p) : reject(err)));
-  });
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(opts.addr ?? DEFAULT_IDENTITY_ADDR, credentials, (err, p) => (err === null ? resolve(p) : reject(err)));
+    });
+  } catch (err) {
+    // Nothing may keep running after a failed start: the caller has no handle to stop it.
+    await provider.close();
+    await issuers.close();
+    throw err;
+  }
   const host = (opts.addr ?? DEFAULT_IDENTITY_ADDR).replace(/:\d+$/, '');
 
   const isReady = (): boolean => issuers.current(now()) !== undefined && provider.leaf !== undefined;
