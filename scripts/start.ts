@@ -12,7 +12,6 @@
  * `rotation` line says which).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -23,7 +22,6 @@ const ROTATION = ['--issuer-duration', '1h', '--issuer-renew-before', '55m', '--
 
 const extra = process.argv.slice(2);
 const stateDirFlag = extra.includes('--state-dir') ? ` --state-dir ${extra[extra.indexOf('--state-dir') + 1] ?? ''}` : '';
-const hasViz = existsSync(join(root, 'src', 'cli', 'viz.ts'));
 
 const S = stateDirFlag;
 const look: Array<[string, string]> = [
@@ -34,7 +32,7 @@ const look: Array<[string, string]> = [
   ['the issuer\'s validity and next renewal', `npx weft certs status weft-identity-issuer -n weft${S}`],
   ['a proxy\'s metrics (mTLS: tls="true", client_id, server_id)', 'curl -s http://POD_IP:4191/metrics | grep request_total'],
   ['the voting page in a browser on this host (straight to web\'s pod, like kubectl port-forward)', 'http://WEB_POD_IP:8080/'],
-  ...(hasViz ? [['the dashboard (prints its URL, http://127.0.0.1:50750/)', `npx weft viz dashboard${S}`] as [string, string]] : []),
+  ['the dashboard: topology, mTLS edges, certificates (weft up serves it; the URL is printed below)', 'http://127.0.0.1:50750/'],
 ];
 process.stdout.write(`weft demo: the emojivoto mesh (web, emoji, voting, vote-bot), every hop mutual TLS.
 Issuer Certificate 1h with renewBefore 55m: a new issuer every 5 minutes; workload
