@@ -16,7 +16,7 @@ import { plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
 import { H1Session, loadHttp2, ProxyHttpError, type H2Target } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
-import { decodeTransportHeader, pipeSockets, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
+import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
 
 /** Handles connections accepted on the inbound listener. */
@@ -190,17 +190,8 @@ export class Inbound {
     socket.pause();
     socket.on('error', () => {});
     trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => {});
-    this.#opener(port)((err, up) => {
-      if (err !== null || up === undefined) {
-        ctx.log.debug('inbound opaque connect failed', { port, reason: err?.message });
-        socket.destroy();
-        return;
-      }
-      if (socket.destroyed) {
-        up.destroy();
-        return;
-      }
-      pipeSockets(socket, up, initial);
+    pipeWhenOpen(socket, initial, this.#opener(port), (err) => {
+      ctx.log.debug('inbound opaque connect failed', { port, reason: err?.message });
     });
   }
 }

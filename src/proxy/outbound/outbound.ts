@@ -21,7 +21,7 @@ import { meshOpener, openMesh, plainOpener, type ConnectFailure } from '../conne
 import { readDetect } from '../detect/index.ts';
 import { H1Session, loadHttp2, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
-import { encodeTransportHeader, pipeSockets, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
+import { encodeTransportHeader, pipeWhenOpen, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
 import { normalizeAuthority, type Destination, type DestinationHandle, type Discovery, type Endpoint } from './discovery.ts';
 
 /** How long an endpoint that failed to connect is skipped when others are available. */
@@ -348,18 +348,9 @@ export class Outbound {
     }
     trackAccepted(ctx, socket, ctx.metrics.tcp('outbound', 'src', 'no_identity'), () => {});
     socket.on('error', () => {});
-    target.open((err, up) => {
-      if (err !== null || up === undefined) {
-        target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
-        ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
-        socket.destroy();
-        return;
-      }
-      if (socket.destroyed) {
-        up.destroy();
-        return;
-      }
-      pipeSockets(socket, up, initial);
+    pipeWhenOpen(socket, initial, (cb) => target.open(cb), (err) => {
+      target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+      ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
     });
   }
 }

@@ -7,6 +7,7 @@
  * per-chunk bookkeeping (measured in bench/README.md). Bytes are not counted per
  * chunk: `tcp_*_bytes_total` come from the sockets' own counters at close.
  */
+import type { Opener } from './pool.ts';
 import type { Duplex } from 'node:stream';
 
 /** Forwards `from` → `to` until `from` ends (then half-closes `to`). */
@@ -43,4 +44,29 @@ export function pipeSockets(a: Duplex, b: Duplex, initial?: Buffer, done?: () =>
   forward(b, a);
   a.resume();
   b.resume();
+}
+
+/**
+ * Opens an upstream with `open` and pipes `socket` ⇄ it (`initial` first). When the
+ * upstream cannot be opened, `socket` is destroyed after `onFailure` hears why; when
+ * the client left while the upstream was opening, the upstream is closed.
+ */
+export function pipeWhenOpen(
+  socket: Duplex,
+  initial: Buffer | undefined,
+  open: Opener,
+  onFailure: (err: Error | null) => void,
+): void {
+  open((err, up) => {
+    if (err !== null || up === undefined) {
+      onFailure(err);
+      socket.destroy();
+      return;
+    }
+    if (socket.destroyed) {
+      up.destroy();
+      return;
+    }
+    pipeSockets(socket, up, initial);
+  });
 }
