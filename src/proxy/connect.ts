@@ -53,6 +53,8 @@ export function openMesh(ctx: ProxyContext, host: string, port: number, identity
     sock = ctx.mesh.connect(host, port, identity);
   } catch (err) {
     const s = new net.Socket();
+    // Nobody listens on this placeholder: without a listener, destroy(err) would be an uncaught 'error' that ends the proxy.
+    s.on('error', () => {});
     queueMicrotask(() => {
       cb?.(failure((err as Error).message, 503, err));
       s.destroy(err as Error);
