@@ -45,6 +45,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   const log = options.logger ?? new Logger(config.logLevel);
   const metrics = new ProxyMetrics();
   const mesh = new MeshTls(config.credentials);
+  metrics.tap.localIdentity = () => mesh.identity;
   const discovery: Discovery = config.destination !== undefined
     ? new DestinationDiscovery(config.destination, { log: log.child({ component: 'discovery' }), timeoutMs: config.discoveryTimeoutMs })
     : new StaticDiscovery(config.destinations);
@@ -121,6 +122,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     metrics: () => metrics.registry.render() + (config.credentials.metrics?.() ?? '') + processMetrics(),
     notReadyReasons: () => [...(mesh.ready ? [] : ['no certificate yet']), ...discovery.notReadyReasons()],
     shutdown: () => void stop(),
+    tap: (socket) => metrics.tap.subscribe(socket),
   });
   const ports = {
     inbound: await listen(accepting((s) => inbound.accept(s, redirectedTo(original, s)?.port)), config.inbound.host, config.inbound.port),

@@ -20,7 +20,7 @@ export class EndpointLoad extends RouteStats {
   constructor(metrics: ProxyMetrics, authority: string, tls: TlsLabel, serverId: string | undefined, options: PeakEwmaOptions = PEAK_EWMA_DEFAULTS) {
     const labels: Record<string, string> = { direction: 'outbound', authority, tls };
     if (serverId !== undefined) labels['server_id'] = serverId;
-    super(metrics.registry, labelString(labels));
+    super(metrics.registry, labelString(labels), { tap: metrics.tap, direction: 'outbound', authority, tls, peerId: serverId });
     this.#options = options;
     this.#ewma = initialEwma(performance.now(), options);
   }
@@ -35,8 +35,8 @@ export class EndpointLoad extends RouteStats {
     this.#ewma.pending++;
   }
 
-  override response(status: number, failure: boolean, latencyMs: number): void {
-    super.response(status, failure, latencyMs);
+  override response(status: number, failure: boolean, latencyMs: number, method = '', path = ''): void {
+    super.response(status, failure, latencyMs, method, path);
     // A request retried on another endpoint answers here without a request() here: floor at 0.
     if (this.#ewma.pending > 0) this.#ewma.pending--;
     observeEwma(this.#ewma, latencyMs, performance.now(), this.#options);

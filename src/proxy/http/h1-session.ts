@@ -285,7 +285,7 @@ export class H1Session implements PoolOwner {
         buf = buf.subarray(end);
         continue;
       }
-      this.#stats?.response(res.status, res.status >= 500, performance.now() - this.#started);
+      this.#stats?.response(res.status, res.status >= 500, performance.now() - this.#started, this.#req!.method, this.#req!.target);
       this.#resClose = res.close;
       this.#resFramer.reset(res.body, res.length);
       this.#resState = RES_BODY;
@@ -432,7 +432,7 @@ export class H1Session implements PoolOwner {
       this.#destroy();
       return;
     }
-    this.#stats?.response(err.status, true, performance.now() - this.#started);
+    this.#stats?.response(err.status, true, performance.now() - this.#started, this.#req?.method, this.#req?.target);
     this.#o.log.debug('http error', { status: err.status, reason: err.message });
     this.#resBytesSent = true;
     this.#down.write(err.toResponse());

@@ -20,6 +20,8 @@ export function loadHttp2(): typeof http2 {
 }
 
 const HTTP2_HEADER_AUTHORITY = ':authority';
+const HTTP2_HEADER_METHOD = ':method';
+const HTTP2_HEADER_PATH = ':path';
 const HTTP2_HEADER_STATUS = ':status';
 /** RST_STREAM code CANCEL (RFC 9113 §7). */
 const NGHTTP2_CANCEL = 0x8;
@@ -116,7 +118,7 @@ export class H2Proxy {
     try {
       req = target.session.request(out, { endStream: stream.readableEnded });
     } catch (err) {
-      stats?.response(502, true, performance.now() - started);
+      stats?.response(502, true, performance.now() - started, headers[HTTP2_HEADER_METHOD] as string, headers[HTTP2_HEADER_PATH] as string);
       if (!stream.destroyed) stream.respond({ [HTTP2_HEADER_STATUS]: 502, 'l5d-proxy-error': (err as Error).message }, { endStream: true });
       return;
     }
@@ -163,7 +165,7 @@ export class H2Proxy {
       if (!req.closed) req.close(NGHTTP2_CANCEL);
       if (status === 0) status = 502;
       const failure = status >= 500 || (grpcStatus !== undefined && grpcStatus !== '0');
-      stats?.response(status, failure, latency === 0 ? performance.now() - started : latency);
+      stats?.response(status, failure, latency === 0 ? performance.now() - started : latency, headers[HTTP2_HEADER_METHOD] as string, headers[HTTP2_HEADER_PATH] as string);
     });
   }
 }

@@ -12,6 +12,7 @@
  * per request; nothing on the per-request path builds a label string.
  */
 import { labelString, Registry, type HistogramSample, type Sample } from './registry.ts';
+import { Tap } from './tap.ts';
 
 /** Which side of the pod a connection or request crosses. */
 export type Direction = 'inbound' | 'outbound';
@@ -54,6 +55,9 @@ export class TcpStats {
 
 type StatusSeries = { responses: Sample; latency: HistogramSample };
 
+/** What a route's tap events say besides the request's own method, path and status. */
+export type TapRoute = { tap: Tap; direction: Direction; authority: string; tls: TlsLabel; peerId: string | undefined };
+
 /** Per-request counters for one route (direction, authority, tls, peer identity). */
 export class RouteStats {
   readonly #r: Registry;
@@ -63,17 +67,22 @@ export class RouteStats {
   // Most responses on a route share one status: skip the map for a repeat.
   #lastKey = -1;
   #last: StatusSeries | undefined;
-  constructor(r: Registry, labels: string) {
+  readonly #tap: TapRoute | undefined;
+  constructor(r: Registry, labels: string, tap?: TapRoute) {
     this.#r = r;
     this.#labels = labels;
+    this.#tap = tap;
     this.#requests = r.counter('request_total', 'Total count of HTTP requests', labels);
   }
   /** Counts a request whose head has been forwarded. */
   request(): void {
     this.#requests.value++;
   }
-  /** Counts a finished response; `status` 0 means no response (an error). */
-  response(status: number, failure: boolean, latencyMs: number): void {
+  /**
+   * Counts a finished response; `status` 0 means no response (an error). `method` and
+   * `path` only feed the tap (read only when someone is tapping).
+   */
+  response(status: number, failure: boolean, latencyMs: number, method = '', path = ''): void {
     const key = status * 2 + (failure ? 1 : 0);
     let s = key === this.#lastKey ? this.#last : this.#byStatus.get(key);
     if (s === undefined) {
@@ -88,6 +97,20 @@ export class RouteStats {
     this.#last = s;
     s.responses.value++;
     s.latency.observe(latencyMs);
+    const t = this.#tap;
+    // The only per-request tap cost when nobody taps: this size check.
+    if (t !== undefined && t.tap.size !== 0) this.#emit(t, status, latencyMs, method, path);
+  }
+
+  #emit(t: TapRoute, status: number, latencyMs: number, method: string, path: string): void {
+    const local = t.tap.localIdentity();
+    const client = t.direction === 'inbound' ? t.peerId : local;
+    const server = t.direction === 'inbound' ? local : t.peerId;
+    t.tap.emit({
+      ts: Date.now(), direction: t.direction, authority: t.authority, method, path, status,
+      latencyMs: Math.round(latencyMs * 1000) / 1000, tls: t.tls === 'true',
+      ...(client === undefined ? {} : { clientId: client }), ...(server === undefined ? {} : { serverId: server }),
+    });
   }
 }
 
@@ -95,6 +118,8 @@ export class RouteStats {
 export class ProxyMetrics {
   /** The registry `/metrics` renders. */
   readonly registry = new Registry();
+  /** The live request stream `/tap` serves. */
+  readonly tap = new Tap();
   readonly #routes = new Map<string, RouteStats>();
   readonly #tcp = new Map<string, TcpStats>();
   readonly #detect = new Map<string, Sample>();
@@ -108,7 +133,7 @@ export class ProxyMetrics {
     const ls = labelString(labels);
     let s = this.#routes.get(ls);
     if (s === undefined) {
-      s = new RouteStats(this.registry, ls);
+      s = new RouteStats(this.registry, ls, { tap: this.tap, direction, authority, tls, peerId });
       this.#routes.set(ls, s);
     }
     return s;
