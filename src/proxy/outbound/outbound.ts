@@ -24,6 +24,11 @@ import type { RouteStats } from '../metrics/index.ts';
 import { encodeTransportHeader, pipeWhenOpen, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
 import { normalizeAuthority, type Destination, type DestinationHandle, type Discovery, type Endpoint } from './discovery.ts';
 
+/** Request headers an outbound HTTP/1 session removes: hop-by-hop proxy headers, and a client id only the inbound side may set. */
+const H1_DROP_HEADERS: readonly string[] = ['proxy-connection', 'l5d-client-id'];
+/** Request headers an outbound HTTP/2 session removes. */
+const H2_DROP_HEADERS: readonly string[] = ['l5d-client-id'];
+
 /** How long an endpoint that failed to connect is skipped when others are available. */
 const FAILED_ENDPOINT_BACKOFF_MS = 1000;
 
@@ -123,7 +128,7 @@ export class Outbound {
     const ctx = this.#ctx;
     const session = new H1Session(socket, {
       maxHeadBytes: ctx.config.maxHeadBytes,
-      dropRequestHeaders: ['proxy-connection', 'l5d-client-id'],
+      dropRequestHeaders: H1_DROP_HEADERS,
       addRequestHeaders: undefined,
       originForm: authority === undefined,
       route: (head, owner, fresh, cb) => this.#routeH1(head, authority, owner, fresh, cb),
@@ -160,23 +165,34 @@ export class Outbound {
       cb(new ProxyHttpError(400, `cannot route to "${authority}"`));
       return;
     }
-    this.#ready(route, () => {
-      const target = this.#pick(route);
-      if (target === undefined) {
-        route.noEndpoints ??= this.#ctx.metrics.route('outbound', route.dest?.authority ?? authority, 'no_identity', undefined);
-        cb(new ProxyHttpError(503, route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`), undefined, route.noEndpoints);
+    // The usual case, a known destination, goes straight on: no `#ready` closure per request.
+    const d = route.handle.current();
+    if (d !== undefined) {
+      if (d !== route.dest) this.#rebuild(route, d);
+      this.#acquireH1(route, authority, owner, fresh, cb);
+      return;
+    }
+    const a = authority;
+    this.#ready(route, () => this.#acquireH1(route, a, owner, fresh, cb));
+  }
+
+  /** Picks an endpoint of a ready `route` and borrows a connection to it for one HTTP/1 request. */
+  #acquireH1(route: Route, authority: string, owner: PoolOwner, fresh: boolean, cb: (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void): void {
+    const target = this.#pick(route);
+    if (target === undefined) {
+      route.noEndpoints ??= this.#ctx.metrics.route('outbound', route.dest?.authority ?? authority, 'no_identity', undefined);
+      cb(new ProxyHttpError(503, route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`), undefined, route.noEndpoints);
+      return;
+    }
+    this.#ctx.upstreams.acquire(target.key, target.open, owner, (err, up) => {
+      if (err !== null) {
+        target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+        const status = (err as Partial<ConnectFailure>).status ?? 502;
+        cb(new ProxyHttpError(status, err.message, { cause: err }), undefined, target.stats);
         return;
       }
-      this.#ctx.upstreams.acquire(target.key, target.open, owner, (err, up) => {
-        if (err !== null) {
-          target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
-          const status = (err as Partial<ConnectFailure>).status ?? 502;
-          cb(new ProxyHttpError(status, err.message, { cause: err }), undefined, target.stats);
-          return;
-        }
-        cb(null, up, target.stats);
-      }, fresh);
-    });
+      cb(null, up, target.stats);
+    }, fresh);
   }
 
   /** The route for `authority` and protocol; its targets are current once `#ready` calls back. */
@@ -249,7 +265,7 @@ export class Outbound {
     trackAccepted(ctx, socket, ctx.metrics.tcp('outbound', 'src', 'no_identity'), () => {});
     ctx.h2.serve(socket, {
       addHeaders: undefined,
-      dropHeaders: ['l5d-client-id'],
+      dropHeaders: H2_DROP_HEADERS,
       route: (a, cb) => {
         const route = this.#route(authority ?? a, 80, 'h2');
         if (route === undefined) {
