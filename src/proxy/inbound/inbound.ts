@@ -19,6 +19,9 @@ import type { RouteStats, TlsLabel } from '../metrics/index.ts';
 import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
 
+/** Request headers removed from inbound requests: only this proxy may say who the client is. */
+const DROP_HEADERS: readonly string[] = ['l5d-client-id'];
+
 /** Handles connections accepted on the inbound listener. */
 export class Inbound {
   readonly #ctx: ProxyContext;
@@ -135,7 +138,7 @@ export class Inbound {
     let lastStats: RouteStats | undefined;
     const session = new H1Session(socket, {
       maxHeadBytes: ctx.config.maxHeadBytes,
-      dropRequestHeaders: ['l5d-client-id'],
+      dropRequestHeaders: DROP_HEADERS,
       addRequestHeaders: clientId === undefined ? undefined : Buffer.from(`l5d-client-id: ${clientId}\r\n`, 'latin1'),
       originForm: false,
       route: (head, owner, fresh, cb) => {
@@ -162,7 +165,7 @@ export class Inbound {
     trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => {});
     ctx.h2.serve(socket, {
       addHeaders: clientId === undefined ? undefined : { 'l5d-client-id': clientId },
-      dropHeaders: ['l5d-client-id'],
+      dropHeaders: DROP_HEADERS,
       route: (authority, cb) => cb(null, this.#appH2(port, authority, tlsLabel, clientId)),
     });
   }
