@@ -10,8 +10,8 @@ import { UsageError } from '../errors/index.ts';
 import { parseDuration } from '../pki/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 import {
-  Collector, DEFAULT_DASHBOARD_ADDRESS, edgeRows, ensureWebBundle, parseDashboardAddress, parseResourceKind, parseResourceRef, shortName, startDashboard, statRows, tapEvents, topPaths,
-  type EdgeRow, type StatQuery, type StatRow, type TapEvent, type TopRow,
+  Collector, DEFAULT_DASHBOARD_ADDRESS, edgeRows, ensureWebBundle, LiveTop, openTapStreams, parseDashboardAddress, parseResourceKind, parseResourceRef, readInventory, startDashboard, statRows,
+  type EdgeRow, type LiveTopRow, type StatQuery, type StatRow, type TapEvent, type TapStreamFilter,
 } from '../viz/index.ts';
 import { alignColumns } from './resource-output.ts';
 import { openCommandStore, withStateDir } from './state-dir.ts';
@@ -97,20 +97,17 @@ export function renderEdges(rows: readonly EdgeRow[]): string {
 }
 
 /** `top` as a table, busiest first. */
-export function renderTop(rows: readonly TopRow[], namespace: string | undefined): string {
+export function renderLiveTop(rows: readonly LiveTopRow[]): string {
   return alignColumns([
-    ['SOURCE', 'DESTINATION', 'AUTHORITY', 'RPS', 'SUCCESS', 'LATENCY_P50', 'LATENCY_P99'],
-    ...rows.map((r) => [
-      shortName(`${r.srcNamespace}/${r.src}`, namespace), shortName(`${r.dstNamespace}/${r.dst}`, namespace), r.authority,
-      fmtRps(r.rps, true), fmtPercent(r.successRate), fmtMs(r.p50), fmtMs(r.p99),
-    ]),
+    ['AUTHORITY', 'METHOD', 'PATH', 'COUNT', 'RPS', 'SUCCESS', 'LATENCY_MIN', 'LATENCY_MAX'],
+    ...rows.map((r) => [r.authority, r.method, r.path, String(r.count), fmtRps(r.rps, true), fmtPercent(r.successRate), fmtMs(r.minMs), fmtMs(r.maxMs)]),
   ]);
 }
 
 /** One tap event as a line, in the spirit of `linkerd viz tap`. */
 export function renderTapEvent(e: TapEvent): string {
-  return `rsp proxy=${e.direction === 'inbound' ? 'in ' : 'out'} src=${e.src} dst=${e.dst} tls=${e.tls} :authority=${e.authority} `
-    + `:status=${e.statusCode} classification=${e.classification} count=${e.count} time=${new Date(e.timeMs).toISOString()}\n`;
+  return `rsp proxy=${e.direction === 'inbound' ? 'in ' : 'out'} src=${e.src} dst=${e.dst} tls=${e.tls} :method=${e.method ?? '-'} :authority=${e.authority} `
+    + `:path=${e.path ?? '-'} :status=${e.statusCode} latency=${e.latencyMs ?? '-'}ms time=${new Date(e.timeMs).toISOString()}\n`;
 }
 
 function common(c: Command): Command {
@@ -192,52 +189,58 @@ export function registerViz(program: Command): void {
     });
 
   withStateDir(viz.command('top'))
-    .description('a live table of the busiest paths (caller, callee, authority), refreshed every interval')
-    .option('-n, --namespace <ns>', 'only paths with an end in this namespace (default: every namespace)')
+    .description('a live table of the busiest paths (authority, method, path), from the proxies\' tap streams')
+    .argument('[resource]', 'only the proxies of this resource, e.g. deploy/web')
+    .option('-n, --namespace <ns>', 'only proxies in this namespace (default: every namespace; with a resource, its namespace, default "default")')
+    .option('--method <method>', 'only this HTTP method')
+    .option('--path <prefix>', 'only paths with this prefix')
+    .option('-t, --window <duration>', 'how far back each refresh counts (default 10s)')
     .option('--interval <duration>', 'refresh period (default 2s)')
     .option('--count <n>', 'stop after this many refreshes (default: until Ctrl-C)')
     .option('--admin-port <port>', 'the proxies\' admin port (default 4191)')
-    .action(async (opts: { namespace?: string; interval?: string; count?: string; adminPort?: string }, command: Command) => {
+    .action(async (resourceText: string | undefined, opts: TapOpts & { window?: string; interval?: string }, command: Command) => {
+      const filter = tapFilter(resourceText, opts);
       const intervalMs = parseDuration(opts.interval ?? '2s');
-      const count = opts.count === undefined ? Infinity : Number(opts.count);
-      if (!(count >= 1)) throw new UsageError(`Use a positive number for --count: got "${opts.count}"`);
-      await live(command, opts.adminPort, intervalMs, count, (collector) => {
-        const rows = topPaths(collector.data(), { ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }), windowMs: intervalMs * 3 });
-        if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
-        process.stdout.write(rows.length === 0 ? '(no requests yet)\n' : renderTop(rows, opts.namespace));
+      const windowMs = parseDuration(opts.window ?? '10s');
+      const count = positive(opts.count, '--count') ?? Infinity;
+      const top = new LiveTop(windowMs);
+      let refreshes = 0;
+      await tapLive(command, filter, opts.adminPort, (e) => top.add(e), (stop) => {
+        const timer = setInterval(() => {
+          const rows = top.rows(Date.now());
+          if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
+          process.stdout.write(rows.length === 0 ? '(no requests yet)\n' : renderLiveTop(rows));
+          if (++refreshes >= count) stop();
+        }, intervalMs);
+        return () => clearInterval(timer);
       });
     });
 
   withStateDir(viz.command('tap'))
-    .description('stream the requests proxies answer, batched per scrape (filters: a resource, a namespace)')
-    .argument('[resource]', 'only requests to or from this resource, e.g. deploy/web')
-    .option('-n, --namespace <ns>', 'namespace of the resource (default "default")')
-    .option('--method <method>', 'only this HTTP method (needs a proxy tap endpoint: not available yet)')
-    .option('--path <prefix>', 'only paths with this prefix (needs a proxy tap endpoint: not available yet)')
-    .option('-o, --output <format>', 'table (one line per batch) or json (one object per line)')
-    .option('--interval <duration>', 'scrape period (default 2s)')
-    .option('--count <n>', 'stop after this many scrapes (default: until Ctrl-C)')
+    .description('stream the requests proxies answer, one line each, from the proxies\' tap streams (filters: a resource, a namespace, method, path)')
+    .argument('[resource]', 'only the proxies of this resource (both directions), e.g. deploy/web')
+    .option('-n, --namespace <ns>', 'only proxies in this namespace (default: every namespace; with a resource, its namespace, default "default")')
+    .option('--method <method>', 'only this HTTP method')
+    .option('--path <prefix>', 'only paths with this prefix')
+    .option('-o, --output <format>', 'table (one line per request) or json (one object per line)')
+    .option('--count <n>', 'stop after this many requests (default: until Ctrl-C)')
+    .option('--duration <duration>', 'stop after this long (default: until Ctrl-C)')
     .option('--admin-port <port>', 'the proxies\' admin port (default 4191)')
-    .action(async (resourceText: string | undefined, opts: { namespace?: string; method?: string; path?: string; output?: string; interval?: string; count?: string; adminPort?: string }, command: Command) => {
-      if (opts.method !== undefined || opts.path !== undefined) {
-        throw new UsageError('Drop --method and --path: proxies expose no per-request tap stream yet, so tap sees status codes and authorities only');
-      }
+    .action(async (resourceText: string | undefined, opts: TapOpts & { output?: string; duration?: string }, command: Command) => {
       const format = output(opts.output);
-      const resource = resourceText === undefined ? undefined : parseResourceRef(resourceText, opts.namespace ?? 'default');
-      const intervalMs = parseDuration(opts.interval ?? '2s');
-      const count = opts.count === undefined ? Infinity : Number(opts.count);
-      if (!(count >= 1)) throw new UsageError(`Use a positive number for --count: got "${opts.count}"`);
-      let since: number | undefined;
-      await live(command, opts.adminPort, intervalMs, count + 1, (collector) => {
-        const data = collector.data();
-        const last = Math.max(0, ...data.histories.map((h) => h.scrapes[h.scrapes.length - 1]?.timeMs ?? 0));
-        // The first scrape is the baseline: print what happens from now on, not since the proxies started.
-        if (since !== undefined) {
-          for (const e of tapEvents(data, { sinceMs: since, ...(resource === undefined ? {} : { resource }) })) {
-            process.stdout.write(format === 'json' ? `${JSON.stringify(e)}\n` : renderTapEvent(e));
-          }
-        }
-        since = last;
+      const filter = tapFilter(resourceText, opts);
+      const count = positive(opts.count, '--count') ?? Infinity;
+      const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
+      let printed = 0;
+      let stopNow = (): void => {};
+      await tapLive(command, filter, opts.adminPort, (e) => {
+        if (printed >= count) return;
+        process.stdout.write(format === 'json' ? `${JSON.stringify(e)}\n` : renderTapEvent(e));
+        if (++printed >= count) stopNow();
+      }, (stop) => {
+        stopNow = stop;
+        const timer = durationMs === undefined ? undefined : setTimeout(stop, durationMs);
+        return () => clearTimeout(timer);
       });
     });
 
@@ -278,21 +281,68 @@ export function registerViz(program: Command): void {
     });
 }
 
-async function live(command: Command, adminPortText: string | undefined, intervalMs: number, rounds: number, show: (c: Collector) => void): Promise<void> {
-  const store = openCommandStore(command);
+type TapOpts = { namespace?: string; method?: string; path?: string; count?: string; adminPort?: string };
+
+function positive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`Use a positive whole number for ${flag}: got "${text}"`);
+  return n;
+}
+
+function tapFilter(resourceText: string | undefined, opts: TapOpts): TapStreamFilter {
+  const resource = resourceText === undefined ? undefined : parseResourceRef(resourceText, opts.namespace ?? 'default');
+  return {
+    ...(resource === undefined ? {} : { resource }),
+    ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+    ...(opts.method === undefined ? {} : { method: opts.method }),
+    ...(opts.path === undefined ? {} : { pathPrefix: opts.path }),
+  };
+}
+
+/**
+ * Taps the proxies `filter` selects until `schedule`'s stop is called, Ctrl-C, or
+ * every stream has ended. A proxy without `/tap` (404: older than it) is named on stderr.
+ */
+async function tapLive(command: Command, filter: TapStreamFilter, adminPortText: string | undefined, onEvent: (e: TapEvent) => void,
+  schedule: (stop: () => void) => () => void): Promise<void> {
   const adminPort = port(adminPortText);
-  const collector = new Collector(store, { windowMs: Math.max(intervalMs * 10, 60_000), ...(adminPort === undefined ? {} : { adminPort }) });
-  let stop = false;
-  const onSignal = (): void => { stop = true; };
+  const store = openCommandStore(command);
+  let inventory;
+  try {
+    inventory = await readInventory(store);
+  } finally {
+    store.close();
+  }
+  let stop = (): void => {};
+  const done = new Promise<void>((resolve) => { stop = resolve; });
+  let open = 0;
+  const ended = (): void => { if (--open === 0) stop(); };
+  const streams = openTapStreams({
+    ...filter, inventory, ...(adminPort === undefined ? {} : { adminPort }), onEvent,
+    onLegacy: (t) => {
+      process.stderr.write(`weft: upgrade the proxy of ${t.key}: its admin port has no /tap (try weft viz stat for its metrics)\n`);
+      ended();
+    },
+    onError: (t, err) => {
+      process.stderr.write(`weft: cannot tap ${t.key} at ${t.ip}: ${err.message}\n`);
+      ended();
+    },
+  });
+  open = streams.targets.length;
+  if (open === 0) {
+    streams.close();
+    const where = filter.resource !== undefined ? `"${filter.resource.kind}/${filter.resource.name}"` : filter.namespace !== undefined ? `namespace "${filter.namespace}"` : 'the store';
+    throw new UsageError(`Check the resource and namespace: no meshed pod with an IP in ${where}`);
+  }
+  const unschedule = schedule(stop);
+  const onSignal = (): void => stop();
   process.once('SIGINT', onSignal);
   try {
-    for (let i = 0; i < rounds && !stop; i++) {
-      if (i > 0) await sleep(intervalMs);
-      await collector.scrapeOnce();
-      show(collector);
-    }
+    await done;
   } finally {
     process.off('SIGINT', onSignal);
-    store.close();
+    unschedule();
+    streams.close();
   }
 }

@@ -73,6 +73,11 @@ export class Collector {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The proxies' admin port, when not the default. */
+  get adminPort(): number | undefined {
+    return this.#adminPort;
+  }
+
   /** The store's view from the last round. */
   get inventory(): Inventory {
     return this.#inventory;

@@ -10,7 +10,7 @@
  *   GET /api/workload      ?ns=&name=&kind=deploy  detail: stats, series, edges, pods
  *   GET /api/certificates  the trust chain and warnings
  *   GET /api/top           ?ns=&window=10
- *   GET /api/tap           ?ns=&resource=deploy/web  (text/event-stream)
+ *   GET /api/tap           ?ns=&resource=deploy/web&method=&path=  (text/event-stream)
  */
 import { once } from 'node:events';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -22,7 +22,8 @@ import type { Collector } from './collector.ts';
 import { edgeRows } from './edge-rows.ts';
 import { keysOf, parseResourceKind, parseResourceRef, type MeshData } from './mesh-view.ts';
 import { statRows } from './stat-rows.ts';
-import { tapEvents } from './tap-events.ts';
+import { tapEvents, type TapEvent } from './tap-events.ts';
+import { openTapStreams } from './tap-stream.ts';
 import { topPaths } from './top-paths.ts';
 import { proxyCertExpiry, workloadSeries } from './workload-series.ts';
 
@@ -111,22 +112,42 @@ function serveTap(req: http.IncomingMessage, res: http.ServerResponse, q: URLSea
   const ns = q.get('ns') || undefined;
   const r = q.get('resource');
   const resource = r === null || r === '' ? undefined : parseResourceRef(r, ns);
+  const method = q.get('method') || undefined;
+  const pathPrefix = q.get('path') || undefined;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'content-security-policy': CSP });
-  res.write(': tap from scraped metrics, one batch per scrape round\n\n');
-  // Start with the last round's batch, so a new viewer sees traffic at once (and misses no round while connecting).
+  res.write(': tap from the proxies\' /tap streams (metric batches per scrape round for proxies without one)\n\n');
+  const send = (e: TapEvent): void => void res.write(`data: ${JSON.stringify(e)}\n\n`);
+  const adminPort = collector.adminPort;
+  const legacy = new Set<string>();
+  const streams = openTapStreams({
+    inventory: collector.inventory, onEvent: send,
+    ...(adminPort === undefined ? {} : { adminPort }),
+    ...(resource === undefined ? {} : { resource }),
+    ...(ns === undefined ? {} : { namespace: ns }),
+    ...(method === undefined ? {} : { method }),
+    ...(pathPrefix === undefined ? {} : { pathPrefix }),
+    onLegacy: (t) => legacy.add(t.key),
+  });
+  // Proxies older than /tap: batches from their scraped metrics, starting with the last round's, so a new viewer sees traffic at once.
   const latest = (d: MeshData): number => Math.max(0, ...d.histories.map((h) => h.scrapes[h.scrapes.length - 1]?.timeMs ?? 0));
   const previous = (d: MeshData): number => Math.max(0, ...d.histories.map((h) => h.scrapes[h.scrapes.length - 2]?.timeMs ?? 0));
   let since = previous(collector.data());
-  const send = (): void => {
+  const sendLegacy = (): void => {
     const data = collector.data();
-    const events = tapEvents(data, { sinceMs: since, ...(resource === undefined ? {} : { resource }) })
-      .filter((e) => ns === undefined || e.src.startsWith(`${ns}/`) || e.dst.startsWith(`${ns}/`));
-    for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
+    // Metric batches have no method or path: a filter on them keeps none.
+    if (legacy.size > 0 && method === undefined && pathPrefix === undefined) {
+      for (const e of tapEvents(data, { sinceMs: since, ...(resource === undefined ? {} : { resource }) })) {
+        if (legacy.has(e.proxy) && (ns === undefined || e.src.startsWith(`${ns}/`) || e.dst.startsWith(`${ns}/`))) send(e);
+      }
+    }
     since = Math.max(since, latest(data));
   };
-  send();
-  const off = collector.onRound(send);
-  req.on('close', off);
+  void streams.ready.then(sendLegacy);
+  const off = collector.onRound(sendLegacy);
+  req.on('close', () => {
+    off();
+    streams.close();
+  });
 }
 
 function serveStatic(webDir: string, path: string, res: http.ServerResponse): void {

@@ -1,8 +1,8 @@
 /**
  * `weft viz tap` from scraped metrics: between two scrapes of a proxy, each
  * response_total series that grew becomes one event — "12 responses 500 failure
- * from web to voting-svc". Proxies have no per-request tap stream yet, so an event
- * is a batch per scrape interval, with no method or path.
+ * from web to voting-svc". The fallback for proxies whose admin port has no `/tap`
+ * (older proxies): an event is a batch per scrape interval, with no method or path.
  */
 import type { MetricSample } from './prometheus-text.ts';
 import { seriesKey } from './counter-increase.ts';
@@ -24,8 +24,12 @@ export interface TapEvent {
   readonly tls: boolean;
   readonly clientId?: string;
   readonly serverId?: string;
-  /** How many responses. */
+  /** How many responses (1 for an event from a proxy's `/tap` stream). */
   readonly count: number;
+  /** Request method and path (with its query); only events from a proxy's `/tap` stream have them. */
+  readonly method?: string;
+  readonly path?: string;
+  readonly latencyMs?: number;
 }
 
 /** Filters of {@link tapEvents}. */

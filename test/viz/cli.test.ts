@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { assertGolden, emojivotoStore, runWeft, startFakeProxies } from './helpers.ts';
+import http from 'node:http';
+import { listen, request, startMesh, waitFor } from '../../test/proxy/harness.ts';
+import { assertGolden, emojivotoStore, PODS, runWeft, startFakeProxies } from './helpers.ts';
 
 test('weft viz stat deploy -n emojivoto prints a row per deployment with the doughnut failures', async (t) => {
   const fake = await startFakeProxies(t, 20);
@@ -47,16 +49,46 @@ test('weft viz stat refuses an unknown kind with a one-line hint and exit code 2
   assert.equal(r.stderr, 'error: Use one of deploy, po, ns, svc as the resource kind: got "widgets"\n');
 });
 
-test('weft viz tap streams the failures of an interval, and refuses --method until proxies have a tap endpoint', async (t) => {
+test('weft viz tap --method GET --path /api -o json streams the matching requests from the proxies\' real /tap, both directions', async (t) => {
+  // Two real proxies: vote-bot's (A, the client) and web's (B), each with its admin on its pod IP and one shared port.
+  const probe = createServer().listen(0, '127.0.0.91');
+  await once(probe, 'listening');
+  const adminPort = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const app = http.createServer((_req, res) => res.writeHead(200).end('ok'));
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`web.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`web.test:${appPort}`],
+    a: { admin: { host: '127.0.0.91', port: adminPort } },
+    b: { admin: { host: '127.0.0.92', port: adminPort } },
+  });
+  // emoji's and voting's pods have IPs where nothing listens: tap says so and goes on with the others.
+  const { stateDir } = await emojivotoStore(t, { 'vote-bot': '127.0.0.91', web: '127.0.0.92', emoji: '127.0.0.93', voting: '127.0.0.94' });
+  const run = runWeft(['viz', 'tap', '-n', 'emojivoto', '--method', 'GET', '--path', '/api', '-o', 'json', '--count', '2', '--duration', '20s',
+    '--state-dir', stateDir, '--admin-port', String(adminPort)]);
+  await waitFor(() => m.a.metrics.tap.size === 1 && m.b.metrics.tap.size === 1, 'weft viz tap subscribed to both proxies', 10_000);
+  const port = m.a.ports.targets[0]!;
+  assert.equal((await request({ port, path: '/other' })).status, 200);
+  assert.equal((await request({ port, path: '/api/votes', method: 'POST', body: 'x' })).status, 200);
+  assert.equal((await request({ port, path: '/api/list?all=1' })).status, 200);
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /cannot tap emojivoto\/emoji/);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(events.map((e) => [e['proxy'], e['direction'], e['method'], e['path'], e['statusCode'], e['tls'], e['clientId'], e['serverId']]).sort(), [
+    [`emojivoto/${PODS.web}`, 'inbound', 'GET', '/api/list?all=1', '200', true, m.aLeaf.identity, m.bLeaf.identity],
+    [`emojivoto/${PODS['vote-bot']}`, 'outbound', 'GET', '/api/list?all=1', '200', true, m.aLeaf.identity, m.bLeaf.identity],
+  ].sort());
+  for (const e of events) assert.match(String(e['authority']), /:\d+$/, 'the authority the client asked for');
+});
+
+test('weft viz tap on a resource with no meshed pod says what to check, with exit code 2', async (t) => {
   const fake = await startFakeProxies(t, 60);
   const { stateDir } = await emojivotoStore(t, fake.ips);
-  const r = await runWeft(['viz', 'tap', 'deploy/voting', '-n', 'emojivoto', '-o', 'json', '--count', '1', '--interval', '10ms', '--state-dir', stateDir, '--admin-port', String(fake.port)]);
-  assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { classification: string; count: number; dst: string });
-  assert.deepEqual(events.map((e) => [e.dst, e.classification, e.count]).sort(), [['emojivoto/voting', 'failure', 1], ['emojivoto/voting', 'success', 9]]);
-  const refused = await runWeft(['viz', 'tap', 'deploy/web', '--method', 'GET', '--state-dir', stateDir]);
-  assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /^error: Drop --method and --path/);
+  const r = await runWeft(['viz', 'tap', 'deploy/nothing', '-n', 'emojivoto', '--state-dir', stateDir]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'error: Check the resource and namespace: no meshed pod with an IP in "deployment/nothing"\n');
 });
 
 test('weft viz dashboard on an address in use (weft up\'s own dashboard, say) says where to look and what to pass, with exit code 2', async (t) => {

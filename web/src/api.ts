@@ -79,6 +79,10 @@ export interface TapEvent {
   classification: string;
   tls: boolean;
   count: number;
+  /** Only on events from a proxy's /tap stream (not on metric batches from older proxies). */
+  method?: string;
+  path?: string;
+  latencyMs?: number;
 }
 
 /** Fetches `path` now and every `everyMs`; the latest answer, or the error. */

@@ -1,7 +1,7 @@
 /**
  * Live tap: the requests proxies answered, streamed by the dashboard (Server-Sent
- * Events) one batch per scrape round, newest first. Proxies expose no per-request
- * stream yet, so each line is a count of like responses, without method or path.
+ * Events) from the proxies' /tap streams, one row per request, newest first. A proxy
+ * older than /tap shows as batches of like responses per scrape round, without method or path.
  */
 import { useEffect, useState } from 'react';
 import type { TapEvent } from './api.ts';
@@ -31,17 +31,17 @@ export function Tap() {
         <button type="submit">Tap</button>
       </form>
       <table data-testid="tap">
-        <thead><tr><th>Time</th><th>Proxy</th><th>From</th><th>To</th><th>Authority</th><th>Status</th><th>Count</th><th>mTLS</th></tr></thead>
+        <thead><tr><th>Time</th><th>Proxy</th><th>From</th><th>To</th><th>Method</th><th>Authority</th><th>Path</th><th>Status</th><th>Count</th><th>mTLS</th></tr></thead>
         <tbody>
           {events.map((e, i) => (
             <tr key={`${e.timeMs}-${i}`} className={e.classification === 'failure' ? 'failure' : ''}>
-              <td>{new Date(e.timeMs).toLocaleTimeString()}</td><td>{e.proxy}</td><td>{e.src}</td><td>{e.dst}</td><td>{e.authority}</td>
+              <td>{new Date(e.timeMs).toLocaleTimeString()}</td><td>{e.proxy}</td><td>{e.src}</td><td>{e.dst}</td><td>{e.method ?? '-'}</td><td>{e.authority}</td><td>{e.path ?? '-'}</td>
               <td>{e.statusCode} {e.classification}</td><td>{e.count}</td><td>{e.tls ? 'secured' : 'plain'}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      {events.length === 0 && <p>Waiting for the next scrape round…</p>}
+      {events.length === 0 && <p>Waiting for requests…</p>}
     </section>
   );
 }
