@@ -23,5 +23,6 @@ export {
   parseProxyTarget, PROXY_ADMIN_ANNOTATION, PROXY_ADMIN_PORT, PROXY_CONTAINER, PROXY_INBOUND_PORT, proxyTargetsFromPods,
   type PodLike, type ProxyTarget,
 } from './proxy-target.ts';
-export { DEFAULT_PORTS, PreContext, preChecks, type PortNeed, type PreContextOptions } from './pre-checks.ts';
+export { controlPlanePorts, PreContext, preChecks, type PortNeed, type PreContextOptions } from './pre-checks.ts';
+export { blockingListener, parseProcNetTcp, type Listener } from './listeners.ts';
 export { probeMeshTls, type TlsProbe } from './tls-probe.ts';

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_DESTINATION_ADDR } from '../destination/index.ts';
-import { DEFAULT_IDENTITY_ADDR } from '../identity/index.ts';
-import { DEFAULT_CONTROL_PLANE_ADMIN } from './mesh-context.ts';
-import { DEFAULT_PORTS } from './pre-checks.ts';
+import { controlPlanePorts } from './pre-checks.ts';
 
-test('DEFAULT_PORTS are every control-plane default listener, destination included (regression: 8086 was not checked)', () => {
-  assert.deepEqual(DEFAULT_PORTS.map((p) => `${p.host}:${p.port}`), [DEFAULT_CONTROL_PLANE_ADMIN, DEFAULT_IDENTITY_ADDR, DEFAULT_DESTINATION_ADDR]);
-  assert.deepEqual(DEFAULT_PORTS.map((p) => p.what), ['control-plane admin', 'identity', 'destination']);
+test('controlPlanePorts() are every control-plane listener, destination included (regression: 8086 was not checked)', () => {
+  const ports = controlPlanePorts({ admin: '10.244.7.1:9990', identity: '10.244.7.1:8080', destination: '10.244.7.1:8086' });
+  assert.deepEqual(ports.map((p) => `${p.host}:${p.port}`), ['10.244.7.1:9990', '10.244.7.1:8080', '10.244.7.1:8086']);
+  assert.deepEqual(ports.map((p) => p.what), ['control-plane admin', 'identity', 'destination']);
 });

@@ -6,17 +6,14 @@
  * check and `weft proxy-init` can never disagree.
  */
 import { access, constants, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
   chooseBackend, effectiveCapabilities, gatherEvidence, missingCapabilities, type BackendChoice, type BackendEvidence, type Host,
 } from '../proxy-init/index.ts';
-import { DEFAULT_DESTINATION_ADDR } from '../destination/index.ts';
-import { DEFAULT_IDENTITY_ADDR } from '../identity/index.ts';
 import { fail, ok, type Check } from './check.ts';
 import { hint } from './hint.ts';
+import { blockingListener, listenerText, parseProcNetTcp, type Listener } from './listeners.ts';
 import { Category } from './mesh-checks.ts';
-import { DEFAULT_CONTROL_PLANE_ADMIN } from './mesh-context.ts';
 
 /** A port the control plane will listen on. */
 export interface PortNeed {
@@ -32,22 +29,21 @@ function need(addr: string, what: string): PortNeed {
 }
 
 /**
- * The ports the control plane binds on the host, at their defaults (the proxies'
- * ports live inside pod namespaces). Destination's 8086 is InfluxDB's default too.
+ * The ports a control plane listening at these `host:port` addresses binds on the
+ * host (the proxies' ports live inside pod namespaces). `weft check --pre` passes
+ * the addresses `weft up` will use (the platform's `plannedControlPlaneAddresses`).
  */
-export const DEFAULT_PORTS: readonly PortNeed[] = [
-  need(DEFAULT_CONTROL_PLANE_ADMIN, 'control-plane admin'),
-  need(DEFAULT_IDENTITY_ADDR, 'identity'),
-  need(DEFAULT_DESTINATION_ADDR, 'destination'),
-];
+export function controlPlanePorts(at: { readonly admin: string; readonly identity: string; readonly destination: string }): PortNeed[] {
+  return [need(at.admin, 'control-plane admin'), need(at.identity, 'identity'), need(at.destination, 'destination')];
+}
 
 /** Options of {@link PreContext}. */
 export interface PreContextOptions {
   /** The machine (proxy-init's Host; tests wrap the real one). */
   readonly host: Host;
   readonly stateDir: string;
-  /** Default {@link DEFAULT_PORTS}. */
-  readonly ports?: readonly PortNeed[];
+  /** What the control plane will bind: {@link controlPlanePorts} of the platform's planned addresses. */
+  readonly ports: readonly PortNeed[];
   /** Default `process.platform`. */
   readonly platform?: string;
 }
@@ -63,7 +59,7 @@ export class PreContext {
   constructor(options: PreContextOptions) {
     this.host = options.host;
     this.stateDir = options.stateDir;
-    this.ports = options.ports ?? DEFAULT_PORTS;
+    this.ports = options.ports;
     this.platform = options.platform ?? process.platform;
   }
 
@@ -160,12 +156,14 @@ export function preChecks(): Check<PreContext>[] {
     {
       category: Category.pre, description: 'control-plane ports are free', hint: hint('pre-ports'), severity: 'error',
       async run(ctx) {
+        const listeners = await listening(ctx);
         const busy: string[] = [];
         for (const p of ctx.ports) {
-          const why = await portProblem(p);
-          if (why !== undefined) busy.push(`Free ${p.host}:${p.port} (${p.what}): ${why}`);
+          const by = blockingListener(p.host, p.port, listeners);
+          if (by !== undefined) busy.push(`Free ${p.host}:${p.port} (${p.what}): something already listens on "${listenerText(by)}"`);
         }
-        return busy.length === 0 ? ok() : fail('error', busy.join('\n'));
+        const where = ctx.ports.map((p) => `${p.host}:${p.port}`).join(', ');
+        return busy.length === 0 ? ok(`the control plane will listen on ${where}`) : fail('error', busy.join('\n'));
       },
     },
   ];
@@ -199,10 +197,9 @@ async function writableProblem(dir: string): Promise<string | undefined> {
   }
 }
 
-function portProblem(p: PortNeed): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' ? 'something already listens there' : err.message));
-    server.listen(p.port, p.host, () => server.close(() => resolve(undefined)));
-  });
+/** Every listening TCP socket of the host's network namespace, IPv4 and IPv6. */
+async function listening(ctx: PreContext): Promise<Listener[]> {
+  const [v4, v6] = await Promise.all([ctx.host.readFile('/proc/net/tcp'), ctx.host.readFile('/proc/net/tcp6')]);
+  if (v4 === undefined) throw new Error('Cannot read /proc/net/tcp: mount /proc to let the check see which ports are taken');
+  return [...parseProcNetTcp(v4), ...parseProcNetTcp(v6 ?? '')];
 }

@@ -6,12 +6,12 @@
  */
 import { Command, Option } from 'commander';
 import {
-  DataPlaneContext, DEFAULT_CONTROL_PLANE_ADMIN, exitCodeOf, meshChecks, parseProxyTarget, PreContext,
+  controlPlanePorts, DataPlaneContext, DEFAULT_CONTROL_PLANE_ADMIN, exitCodeOf, meshChecks, parseProxyTarget, PreContext,
   preChecks, proxyChecks, renderJson, renderText, runChecks, type Check, type CheckReport, type FailOn,
 } from '../check/index.ts';
 import { UsageError } from '../errors/index.ts';
 import { parseDuration, parseTimeOrDuration } from '../pki/index.ts';
-import { readMeshRecord } from '../platform/index.ts';
+import { plannedControlPlaneAddresses, readMeshRecord } from '../platform/index.ts';
 import { systemHost } from '../proxy-init/index.ts';
 import { stateDirOf, withStateDir } from './state-dir.ts';
 
@@ -70,7 +70,9 @@ export function registerCheck(program: Command): void {
 
       let report: CheckReport;
       if (flags.pre === true) {
-        report = await runChecks(preChecks(), new PreContext({ host: systemHost(), stateDir }));
+        // The ports weft up will bind: its bridge's gateway address, chosen as weft up chooses it.
+        const ports = controlPlanePorts(await plannedControlPlaneAddresses(stateDir));
+        report = await runChecks(preChecks(), new PreContext({ host: systemHost(), stateDir, ports }));
       } else {
         const ctx = new DataPlaneContext({
           stateDir, expiryThresholdMs, timeoutMs, proxyTargets,

@@ -2,13 +2,14 @@
  * `weft check --pre` on this machine (root, iptables, namespaces): the real CLI
  * under setpriv without CAP_NET_ADMIN fails the capabilities check with its hint;
  * the checks in-process with the real host see a busy port and a read-only state
- * directory. Backend detection is proxy-init's own, so its verdict is compared.
+ * directory, and judge ports at the bridge address weft up binds, not 127.0.0.1. Backend detection is proxy-init's own, so its verdict is compared.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PreContext, preChecks, runChecks, type CheckResult } from '../../src/check/index.ts';
+import { addressPlan, controlPlaneAddresses, plannedControlPlaneAddresses } from '../../src/platform/index.ts';
 import { chooseBackend, gatherEvidence, systemHost } from '../../src/proxy-init/index.ts';
 import { section, tempDir, weft } from './helpers.ts';
 
@@ -55,9 +56,39 @@ test('a busy control-plane port and a read-only state directory fail their check
   }));
   const ports = result(report.results, 'control-plane ports are free');
   assert.equal(ports.outcome.kind, 'error');
-  assert.match(ports.outcome.kind === 'error' ? ports.outcome.message : '', new RegExp(`^Free 127\\.0\\.0\\.1:${port} \\(control-plane admin\\): something already listens there$`));
+  assert.match(ports.outcome.kind === 'error' ? ports.outcome.message : '', new RegExp(`^Free 127\\.0\\.0\\.1:${port} \\(control-plane admin\\): something already listens on "127\\.0\\.0\\.1:${port}"$`));
   assert.equal(ports.hint, 'docs/check.md#pre-ports');
   const state = result(report.results, 'the state directory is writable');
   assert.equal(state.outcome.kind, 'error');
   assert.equal(state.hint, 'docs/check.md#pre-state-dir');
+});
+
+async function listen(t: { after: (fn: () => void) => void }, host: string): Promise<number> {
+  const server = createServer().listen(0, host);
+  t.after(() => server.close());
+  await new Promise((resolve) => server.once('listening', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+test('the ports check judges the bridge address weft up binds: a listener on 127.0.0.1 leaves it free, one on 0.0.0.0 takes it (regression: it probed 127.0.0.1)', async (t) => {
+  const gateway = controlPlaneAddresses(addressPlan(231)).admin.split(':')[0] ?? '';
+  const loopbackOnly = await listen(t, '127.0.0.1');
+  const wildcard = await listen(t, '0.0.0.0');
+  const ports = async (port: number) => result((await runChecks(preChecks(), new PreContext({
+    host: systemHost(), stateDir: join(tempDir(t), 'state'), ports: [{ host: gateway, port, what: 'identity' }],
+  }))).results, 'control-plane ports are free').outcome;
+  assert.deepEqual(await ports(loopbackOnly), { kind: 'ok', detail: `the control plane will listen on ${gateway}:${loopbackOnly}` });
+  const taken = await ports(wildcard);
+  assert.equal(taken.kind, 'error');
+  assert.equal(taken.kind === 'error' ? taken.message : '', `Free ${gateway}:${wildcard} (identity): something already listens on "0.0.0.0:${wildcard}"`);
+});
+
+test('weft check --pre names the addresses weft up would bind for its state directory: the bridge gateway, not 127.0.0.1', async (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  const planned = await plannedControlPlaneAddresses(stateDir);
+  assert.match(planned.admin, /^10\.244\.\d+\.1:9990$/);
+  const r = await weft(['check', '--pre', '--state-dir', stateDir, '-o', 'json']);
+  const checks = JSON.parse(r.stdout).categories[0].checks as Array<{ description: string; result: string; detail?: string; error?: string }>;
+  const ports = checks.find((c) => c.description === 'control-plane ports are free');
+  assert.equal(ports?.detail, `the control plane will listen on ${planned.admin}, ${planned.identity}, ${planned.destination}`);
 });

@@ -4,6 +4,9 @@
  * DNAT rules inside pod namespaces. N is chosen per mesh so meshes side by side do
  * not overlap; nothing outside these ranges is ever addressed.
  */
+import type { MeshRecord } from './mesh-record.ts';
+import { meshNames } from './names.ts';
+
 export interface AddressPlan {
   /** The third octet N. */
   readonly index: number;
@@ -46,6 +49,20 @@ export function chooseAddressIndex(preferred: number, hostAddresses: readonly st
     if (!used.has(n)) return n;
   }
   return undefined;
+}
+
+/**
+ * The plan `weft up` takes for the mesh of `stateDir`: the last run's octet (from
+ * its `record`), else one derived from the mesh id, moved on past ranges in use.
+ * Addresses in the last run's own range do not count as in use: `weft up` removes
+ * that run's leftovers before it chooses, and `weft check --pre` must predict the
+ * same choice. Undefined when all 256 ranges are taken.
+ */
+export function meshAddressPlan(stateDir: string, record: MeshRecord | undefined, hostAddresses: readonly string[]): AddressPlan | undefined {
+  const own = record === undefined ? [] : [`10.244.${record.addressIndex}.`, `10.96.${record.addressIndex}.`];
+  const others = hostAddresses.filter((a) => !own.some((prefix) => a.startsWith(prefix)));
+  const index = chooseAddressIndex(record?.addressIndex ?? parseInt(meshNames(stateDir).id.slice(0, 2), 16), others);
+  return index === undefined ? undefined : addressPlan(index);
 }
 
 /** The lowest host number in 2..254 not in `taken`, or undefined when the /24 is full. */

@@ -5,9 +5,12 @@
  * from ready pods; containers restarted with backoff. `weft up` / `weft down`.
  */
 export {
-  cleanupMesh, DEPLOYMENT_LABEL, DESTINATION_PORT, INJECT_ANNOTATION, NETNS_ANNOTATION, startLocalPlatform,
+  cleanupMesh, DEPLOYMENT_LABEL, INJECT_ANNOTATION, NETNS_ANNOTATION, plannedControlPlaneAddresses, startLocalPlatform,
   type LocalPlatform, type LocalPlatformOptions,
 } from './platform.ts';
+export {
+  ADMIN_PORT, controlPlaneAddresses, DESTINATION_PORT, IDENTITY_PORT, type ControlPlaneAddresses,
+} from './control-plane-addresses.ts';
 export { LocalPod, PROXY_CONTAINER, PROXY_UID } from './local-pod.ts';
 export { platformDir, readMeshRecord, type MeshRecord } from './mesh-record.ts';
 export { startMeshDashboard, type MeshDashboard, type MeshDashboardOptions } from './mesh-dashboard.ts';
@@ -16,7 +19,7 @@ export { checkPlatformPrivileges, ERR_PLATFORM_PRIVILEGES } from './privileges.t
 export { hostsFile, type HostsFileOptions } from './hosts-file.ts';
 export { serviceEnv } from './service-env.ts';
 export { serviceRulesRestore, SERVICES_CHAIN, EGRESS_CHAIN, type ServiceRoute } from './service-rules.ts';
-export { addressPlan, chooseAddressIndex, type AddressPlan } from './address-plan.ts';
+export { addressPlan, chooseAddressIndex, meshAddressPlan, type AddressPlan } from './address-plan.ts';
 export { restartDelay, type RestartBackoffOptions } from './backoff.ts';
 export { commandPath } from './run-command.ts';
 export { rotationSettings, type RotationFlags, type RotationSettings } from './rotation-settings.ts';

@@ -9,7 +9,8 @@ import {
   WEFT_CONFIG_NAMESPACE,
 } from '../../identity/index.ts';
 import { matchesLabels, parseLabelSelector, type ResourceStore } from '../../store/index.ts';
-import { addressPlan, chooseAddressIndex, nextFree, type AddressPlan } from './address-plan.ts';
+import { meshAddressPlan, nextFree, type AddressPlan } from './address-plan.ts';
+import { controlPlaneAddresses, type ControlPlaneAddresses } from './control-plane-addresses.ts';
 import { hostsFile } from './hosts-file.ts';
 import { LocalPod, PROXY_CONTAINER } from './local-pod.ts';
 import { isWeftProcess, platformDir, readMeshRecord, removeMeshRecord, writeMeshRecord } from './mesh-record.ts';
@@ -29,8 +30,6 @@ export const INJECT_ANNOTATION = 'weft.dev/inject';
 export const NETNS_ANNOTATION = 'weft.dev/netns';
 /** Label on each Pod naming its Deployment. */
 export const DEPLOYMENT_LABEL = 'weft.dev/deployment';
-/** The destination service's port on the bridge address (Linkerd's 8086). */
-export const DESTINATION_PORT = 8086;
 /** Lifetime of projected service-account tokens; refreshed at 80%. */
 const TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -101,9 +100,8 @@ export async function startLocalPlatform(store: ResourceStore, options: LocalPla
   }
   await cleanupMesh(stateDir);
   const names = meshNames(stateDir);
-  const index = chooseAddressIndex(existing?.addressIndex ?? parseInt(names.id.slice(0, 2), 16), await hostAddresses());
-  if (index === undefined) throw new WeftError('WEFT_ERR_PLATFORM_ADDRESSES', 'Remove some weft meshes: every 10.244.N.0/24 pod range is in use');
-  const plan = addressPlan(index);
+  const plan = meshAddressPlan(stateDir, existing, await hostAddresses());
+  if (plan === undefined) throw noAddressesError();
   const backend = await hostRulesBackend();
   const platform = new Platform(store, options, names, plan, backend);
   try {
@@ -113,6 +111,21 @@ export async function startLocalPlatform(store: ResourceStore, options: LocalPla
     throw err;
   }
   return platform;
+}
+
+function noAddressesError(): WeftError {
+  return new WeftError('WEFT_ERR_PLATFORM_ADDRESSES', 'Remove some weft meshes: every 10.244.N.0/24 pod range is in use');
+}
+
+/**
+ * Where `weft up` with `stateDir` would start its control plane, predicted as
+ * {@link startLocalPlatform} chooses it (the same function, over this host's
+ * addresses now): what `weft check --pre` probes. Reads, changes nothing.
+ */
+export async function plannedControlPlaneAddresses(stateDir: string): Promise<ControlPlaneAddresses> {
+  const plan = meshAddressPlan(stateDir, readMeshRecord(stateDir), await hostAddresses());
+  if (plan === undefined) throw noAddressesError();
+  return controlPlaneAddresses(plan);
 }
 
 class Platform implements LocalPlatform {
@@ -155,11 +168,12 @@ class Platform implements LocalPlatform {
     this.#record();
     await createBridge(this.names, this.plan);
     if (this.#options.withControlPlane !== false) {
+      const at = controlPlaneAddresses(this.plan);
       this.controlPlane = await startControlPlane(this.#store, {
         ...this.#options.controlPlane,
-        identityAddr: `${this.plan.gateway}:8080`,
-        destinationAddr: `${this.plan.gateway}:${DESTINATION_PORT}`,
-        adminAddr: `${this.plan.gateway}:9990`,
+        identityAddr: at.identity,
+        destinationAddr: at.destination,
+        adminAddr: at.admin,
         log: this.#log,
       });
     }
@@ -311,8 +325,8 @@ class Platform implements LocalPlatform {
       proxyEnv: {
         WEFT_PROXY_IDENTITY_NAME: identity,
         WEFT_PROXY_IDENTITY_TOKEN_FILE: tokenFile,
-        WEFT_PROXY_IDENTITY_SVC_ADDR: `${this.plan.gateway}:8080`,
-        WEFT_PROXY_DESTINATION_SVC_ADDR: `${this.plan.gateway}:${DESTINATION_PORT}`,
+        WEFT_PROXY_IDENTITY_SVC_ADDR: controlPlaneAddresses(this.plan).identity,
+        WEFT_PROXY_DESTINATION_SVC_ADDR: controlPlaneAddresses(this.plan).destination,
         // The proxy's own identity client asks for its certificate (the key never
         // leaves its memory), trusting the anchors the platform projects into ca.pem.
         WEFT_PROXY_TRUST_ANCHORS_FILE: join(proxyDir, 'ca.pem'),

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressPlan, chooseAddressIndex } from './address-plan.ts';
+import { addressPlan, chooseAddressIndex, meshAddressPlan } from './address-plan.ts';
+import { controlPlaneAddresses } from './control-plane-addresses.ts';
 import { restartDelay } from './backoff.ts';
 import { containerCommand } from './container-command.ts';
 import { hostsFile } from './hosts-file.ts';
@@ -77,4 +78,17 @@ test('rotationSettings() passes shortened issuer and workload lifetimes through 
   assert.throws(() => rotationSettings({ issuerDuration: '2h' }), /--issuer-renew-before too/);
   assert.throws(() => rotationSettings({ issuanceLifetime: 'soon' }), /a duration such as/);
   assert.match(rotationSettings({ issuerDuration: '1h', issuerRenewBefore: '5m', issuanceLifetime: '10m' }).warnings[0] ?? '', /cut short/);
+});
+
+test('meshAddressPlan() takes the last run\'s range back even while its leftover bridge still holds it, and skips other meshes\' ranges', () => {
+  const record = { meshId: 'x', pid: 1, addressIndex: 7, bridge: 'b', netns: [], ready: false, pods: [] };
+  assert.equal(meshAddressPlan('/var/lib/weft', record, ['10.244.7.1', '10.244.8.1'])?.gateway, '10.244.7.1');
+  assert.equal(meshAddressPlan('/var/lib/weft', { ...record, addressIndex: 8 }, ['10.244.7.1', '10.96.9.0'])?.gateway, '10.244.8.1');
+  const fresh = meshAddressPlan('/var/lib/weft', undefined, []);
+  assert.match(fresh?.gateway ?? '', /^10\.244\.\d+\.1$/);
+  assert.notEqual(meshAddressPlan('/var/lib/weft', undefined, [fresh?.gateway ?? ''])?.gateway, fresh?.gateway);
+});
+
+test('controlPlaneAddresses() puts identity, destination and admin on the bridge\'s gateway at Linkerd\'s ports', () => {
+  assert.deepEqual(controlPlaneAddresses(addressPlan(7)), { identity: '10.244.7.1:8080', destination: '10.244.7.1:8086', admin: '10.244.7.1:9990' });
 });
