@@ -302,7 +302,9 @@ function tapFilter(resourceText: string | undefined, opts: TapOpts): TapStreamFi
 
 /**
  * Taps the proxies `filter` selects until `schedule`'s stop is called, Ctrl-C, or
- * every stream has ended. A proxy without `/tap` (404: older than it) is named on stderr.
+ * every stream has ended. A proxy without `/tap` (404: older than it), or that cannot
+ * be reached or does not answer within the connect timeout, is named on stderr; when
+ * no proxy could be tapped at all the command says so and exits 1.
  */
 async function tapLive(command: Command, filter: TapStreamFilter, adminPortText: string | undefined, onEvent: (e: TapEvent) => void,
   schedule: (stop: () => void) => () => void): Promise<void> {
@@ -317,6 +319,8 @@ async function tapLive(command: Command, filter: TapStreamFilter, adminPortText:
   let stop = (): void => {};
   const done = new Promise<void>((resolve) => { stop = resolve; });
   let open = 0;
+  let opened = 0;
+  let failed = 0;
   const ended = (): void => { if (--open === 0) stop(); };
   const streams = openTapStreams({
     ...filter, inventory, ...(adminPort === undefined ? {} : { adminPort }), onEvent,
@@ -324,7 +328,9 @@ async function tapLive(command: Command, filter: TapStreamFilter, adminPortText:
       process.stderr.write(`weft: upgrade the proxy of ${t.key}: its admin port has no /tap (try weft viz stat for its metrics)\n`);
       ended();
     },
+    onOpen: () => { opened++; },
     onError: (t, err) => {
+      failed++;
       process.stderr.write(`weft: cannot tap ${t.key} at ${t.ip}: ${err.message}\n`);
       ended();
     },
@@ -344,5 +350,9 @@ async function tapLive(command: Command, filter: TapStreamFilter, adminPortText:
     process.off('SIGINT', onSignal);
     unschedule();
     streams.close();
+  }
+  if (opened === 0 && failed > 0) {
+    process.stderr.write(`weft: tapped nothing: no proxy answered (${streams.targets.length} tried, see above)\n`);
+    process.exitCode = 1;
   }
 }

@@ -17,7 +17,7 @@ export { ScrapeHistory, type Scrape, type TargetHistory } from './scrape-history
 export { PROXY_ADMIN_PORT, readInventory, scrapeTargets, type Inventory, type ScrapeTarget } from './scrape-targets.ts';
 export { statRows, type StatQuery, type StatRow } from './stat-rows.ts';
 export { shortName, tapEvents, type TapEvent, type TapFilter } from './tap-events.ts';
-export { openTapStreams, tapLineEvent, tapTargets, type TapStreamFilter, type TapStreamOptions, type TapStreams } from './tap-stream.ts';
+export { DEFAULT_TAP_CONNECT_TIMEOUT_MS, openTapStreams, tapLineEvent, tapTargets, type TapStreamFilter, type TapStreamOptions, type TapStreams } from './tap-stream.ts';
 export { LiveTop, type LiveTopRow } from './live-top.ts';
 export { topPaths, type TopRow } from './top-paths.ts';
 export { ensureWebBundle, webBundleStale, WEB_ROOT } from './web-bundle.ts';

@@ -3,7 +3,9 @@
  * admin `GET /tap` (newline-delimited JSON, one line per finished request), merged
  * into one stream of {@link TapEvent}s named by the resources at both ends.
  * A proxy answering 404 predates `/tap`: it is reported, so the caller can fall
- * back to metric-derived batches for it.
+ * back to metric-derived batches for it. A proxy that accepts nothing or never
+ * answers is given up on after a connect timeout and reported like an unreachable
+ * one; once a stream is open it may stay quiet for as long as no request passes.
  */
 import http from 'node:http';
 import { IdentityIndex, keysOf, resourceKey, type ResourceKind, type ResourceRef } from './mesh-view.ts';
@@ -12,6 +14,13 @@ import type { TapEvent } from './tap-events.ts';
 
 /** A line longer than this is not a tap event: the connection is dropped rather than buffered. */
 const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * How long a proxy has to answer `/tap` with its status line: the same 2 s the
+ * scraper gives `/metrics` (the admin port answers both at once when healthy).
+ * Without it a proxy whose SYNs vanish holds the command for the kernel's
+ * two-minute connect timeout, and one that accepts and never answers holds it forever.
+ */
+export const DEFAULT_TAP_CONNECT_TIMEOUT_MS = 2_000;
 
 /** What to tap and what to keep; every filter is optional. */
 export interface TapStreamFilter {
@@ -30,10 +39,14 @@ export interface TapStreamOptions extends TapStreamFilter {
   readonly inventory: Inventory;
   /** Default 4191. */
   readonly adminPort?: number;
+  /** How long each proxy has to answer (connect and status line). Default {@link DEFAULT_TAP_CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs?: number;
   readonly onEvent: (e: TapEvent) => void;
+  /** A proxy whose stream is open (it answered 200). */
+  readonly onOpen?: (target: ScrapeTarget) => void;
   /** A proxy whose admin port answered 404 (no `/tap`: an older proxy). */
   readonly onLegacy?: (target: ScrapeTarget) => void;
-  /** A proxy that could not be tapped, or whose stream ended. */
+  /** A proxy that could not be tapped (refused, timed out, not 200), or whose stream ended. */
   readonly onError?: (target: ScrapeTarget, err: Error) => void;
 }
 
@@ -94,13 +107,26 @@ export function openTapStreams(options: TapStreamOptions): TapStreams {
   const targets = tapTargets(options.inventory, options, options.adminPort);
   const ids = new IdentityIndex(options.inventory);
   const requests: http.ClientRequest[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_TAP_CONNECT_TIMEOUT_MS;
   let closed = false;
   const ready = Promise.all(targets.map((t) => new Promise<void>((resolve) => {
-    const fail = (err: Error): void => {
-      resolve();
-      if (!closed) options.onError?.(t, err);
+    let reported = false;
+    // Once per proxy: a destroyed stream can fail on the request and the response both.
+    const report = (err: Error): void => {
+      if (reported || closed) return;
+      reported = true;
+      options.onError?.(t, err);
     };
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      resolve();
+      report(err);
+    };
+    // Not http's `timeout` option: that is an idle timeout, and an open tap stream is idle whenever traffic is.
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     const req = http.get(t.url.replace(/\/metrics$/, '/tap'), { agent: false }, (res) => {
+      clearTimeout(timer);
       if (res.statusCode === 404) {
         res.resume();
         resolve();
@@ -113,6 +139,7 @@ export function openTapStreams(options: TapStreamOptions): TapStreams {
         return;
       }
       resolve();
+      if (!closed) options.onOpen?.(t);
       res.setEncoding('utf8');
       let rest = '';
       res.on('data', (chunk: string) => {
@@ -132,16 +159,18 @@ export function openTapStreams(options: TapStreamOptions): TapStreams {
         }
         if (rest.length > MAX_LINE_BYTES) req.destroy(new Error(`a tap line longer than ${MAX_LINE_BYTES} bytes`));
       });
-      res.on('error', (err) => { if (!closed) options.onError?.(t, err); });
-      res.on('end', () => { if (!closed) options.onError?.(t, new Error('the tap stream ended')); });
+      res.on('error', report);
+      res.on('end', () => report(new Error('the tap stream ended')));
     });
     req.on('error', fail);
     requests.push(req);
+    timers.push(timer);
   }))).then(() => undefined);
   return {
     targets, ready,
     close: () => {
       closed = true;
+      for (const timer of timers) clearTimeout(timer);
       for (const r of requests) r.destroy();
     },
   };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import http from 'node:http';
 import { listen, request, startMesh, waitFor } from '../../test/proxy/harness.ts';
@@ -81,6 +81,23 @@ test('weft viz tap --method GET --path /api -o json streams the matching request
     [`emojivoto/${PODS['vote-bot']}`, 'outbound', 'GET', '/api/list?all=1', '200', true, m.aLeaf.identity, m.bLeaf.identity],
   ].sort());
   for (const e of events) assert.match(String(e['authority']), /:\d+$/, 'the authority the client asked for');
+});
+
+test('weft viz tap and top on a proxy that accepts and never answers name it, give up after the connect timeout and exit 1 (regression: they hung)', async (t) => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => { sockets.add(s); s.on('error', () => {}); }).listen(0, '127.0.0.173');
+  await once(silent, 'listening');
+  t.after(() => { for (const s of sockets) s.destroy(); silent.close(); });
+  const adminPort = String((silent.address() as AddressInfo).port);
+  const { stateDir } = await emojivotoStore(t, { web: '127.0.0.173' });
+  for (const sub of ['tap', 'top']) {
+    // --duration/--count far beyond the test's patience: only the connect timeout can end the command.
+    const r = await runWeft(['viz', sub, 'deploy/web', '-n', 'emojivoto', '--state-dir', stateDir, '--admin-port', adminPort,
+      ...(sub === 'tap' ? ['--duration', '1h'] : [])]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, `weft: cannot tap emojivoto/${PODS.web} at 127.0.0.173: no answer within 2000 ms\n`
+      + 'weft: tapped nothing: no proxy answered (1 tried, see above)\n', sub);
+  }
 });
 
 test('weft viz tap on a resource with no meshed pod says what to check, with exit code 2', async (t) => {
