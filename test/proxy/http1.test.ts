@@ -146,3 +146,43 @@ test('Connect errors and missing endpoints answer with l5d-proxy-error', async (
   assert.equal(r.status, 503);
   assert.match(String(r.headers['l5d-proxy-error']), /connect/);
 });
+
+test('A request retried after a stale pooled connection, whose retry fails to connect, is counted once in request_total', async (t) => {
+  // An origin that answers the first request on a connection, then stops listening and
+  // drops the connection when the second request arrives: the proxy's pooled connection
+  // is stale, and the retry on a fresh one is refused.
+  const server = net.createServer();
+  const conns = new Set<net.Socket>();
+  server.on('connection', (s) => {
+    conns.add(s);
+    let seen = 0;
+    let buf = '';
+    s.on('data', (c: Buffer) => {
+      buf += c.toString('latin1');
+      while (buf.includes('\r\n\r\n')) {
+        buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+        if (++seen === 1) {
+          s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+          server.close();
+        } else {
+          s.destroy();
+        }
+      }
+    });
+    s.on('error', () => {});
+  });
+  const port = await listen(t, server);
+  t.after(() => { for (const s of conns) s.destroy(); });
+  const m = await startMesh(t, { destinations: () => [`stale.test:${port}=127.0.0.1:${port}`], targets: [`stale.test:${port}`] });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const first = await request({ port: m.a.ports.targets[0]!, path: '/1', agent });
+  assert.equal(first.status, 200);
+  const second = await request({ port: m.a.ports.targets[0]!, path: '/2', agent });
+  assert.equal(second.status, 503);
+  assert.match(String(second.headers['l5d-proxy-error']), /connect/);
+  const am = await metrics(m.a);
+  assert.equal(sample(am, 'request_total', 'direction="outbound"', `authority="stale.test:${port}"`), 2);
+  assert.equal(sample(am, 'response_total', 'direction="outbound"', 'status_code="200"'), 1);
+  assert.equal(sample(am, 'response_total', 'direction="outbound"', 'status_code="503"'), 1);
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ewmaCost, initialEwma, observeEwma, pickP2c, type Choice } from './index.ts';
+import { ProxyMetrics } from '../metrics/index.ts';
+import { EndpointLoad, ewmaCost, initialEwma, observeEwma, pickP2c, type Choice } from './index.ts';
 
 const opts = { decayMs: 10_000, defaultRttMs: 30 };
 
@@ -97,4 +98,19 @@ test('pickP2c() spreads equal endpoints evenly over many picks', () => {
     counts.set(p, (counts.get(p) ?? 0) + 1);
   }
   for (const [, n] of counts) assert.ok(n > 700 && n < 1300, JSON.stringify([...counts]));
+});
+
+test('EndpointLoad.moveTo() moves a request in flight to the endpoint that took its retry, counting it once', () => {
+  const m = new ProxyMetrics();
+  const a = new EndpointLoad(m, 'web:80', 'true', 'a.id');
+  const b = new EndpointLoad(m, 'web:80', 'true', 'b.id');
+  a.request();
+  a.moveTo(b);
+  assert.equal(a.pending, 0);
+  assert.equal(b.pending, 1);
+  b.response(503, true, 1);
+  assert.equal(b.pending, 0);
+  const text = m.registry.render();
+  assert.match(text, /request_total\{[^}]*server_id="a\.id"[^}]*\} 1\n/);
+  assert.match(text, /request_total\{[^}]*server_id="b\.id"[^}]*\} 0\n/);
 });

@@ -35,9 +35,15 @@ export class EndpointLoad extends RouteStats {
     this.#ewma.pending++;
   }
 
+  override moveTo(to: RouteStats): void {
+    if (to === this) return;
+    if (this.#ewma.pending > 0) this.#ewma.pending--;
+    if (to instanceof EndpointLoad) to.#ewma.pending++;
+  }
+
   override response(status: number, failure: boolean, latencyMs: number, method = '', path = ''): void {
     super.response(status, failure, latencyMs, method, path);
-    // A request retried on another endpoint answers here without a request() here: floor at 0.
+    // Floor at 0: a response never makes the load negative, whatever the bookkeeping above did.
     if (this.#ewma.pending > 0) this.#ewma.pending--;
     observeEwma(this.#ewma, latencyMs, performance.now(), this.#options);
   }

@@ -79,6 +79,8 @@ export class H1Session implements PoolOwner {
   #pausedForDrain = false;
   #upPaused = false;
   #retried = false;
+  /** request_total was counted for the request in flight (exactly once, whatever the attempts). */
+  #counted = false;
   #draining = false;
 
   constructor(down: Duplex, options: H1SessionOptions, initial?: Buffer) {
@@ -158,6 +160,8 @@ export class H1Session implements PoolOwner {
     this.#resState = RES_HEAD;
     this.#resBytesSent = false;
     this.#retried = false;
+    this.#counted = false;
+    this.#stats = undefined;
     this.#state = ST_WAIT_UP;
     this.#started = performance.now();
     this.#o.route(head, this, false, this.#onUpstream);
@@ -172,14 +176,20 @@ export class H1Session implements PoolOwner {
       up?.release();
       return;
     }
-    if (stats !== undefined) this.#stats = stats;
+    if (stats !== undefined) {
+      // A retry may land on another endpoint: its load follows, the count does not.
+      if (this.#counted && this.#stats !== undefined && this.#stats !== stats) this.#stats.moveTo(stats);
+      this.#stats = stats;
+    }
+    if (!this.#counted && this.#stats !== undefined) {
+      this.#counted = true;
+      this.#stats.request();
+    }
     if (err !== null || up === undefined) {
-      this.#stats?.request();
       this.#fail(err ?? new ProxyHttpError(502, 'no upstream'));
       return;
     }
     this.#up = up;
-    if (!this.#retried) this.#stats?.request();
     this.#writeHead(up.socket);
     this.#state = ST_REQ_BODY;
     if (this.#reqFramer.done) {

@@ -74,9 +74,17 @@ export class RouteStats {
     this.#tap = tap;
     this.#requests = r.counter('request_total', 'Total count of HTTP requests', labels);
   }
-  /** Counts a request whose head has been forwarded. */
+  /** Counts a request whose head has been forwarded (once per request, however many attempts it takes). */
   request(): void {
     this.#requests.value++;
+  }
+  /**
+   * The request counted here moved to `to` before any response (a retry on another
+   * endpoint after a stale pooled connection): request_total stays where it was
+   * counted, only per-endpoint load (see EndpointLoad) follows the request.
+   */
+  moveTo(to: RouteStats): void {
+    void to;
   }
   /**
    * Counts a finished response; `status` 0 means no response (an error). `method` and
