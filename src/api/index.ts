@@ -24,6 +24,7 @@ export {
   KINDS, kindDefinition, knownKindsText, qualifiedPlural, qualifiedSingular, resolveKind,
   type KindMap, type KindName,
 } from './kinds.ts';
+export { INJECT_ANNOTATIONS, isMeshedPod, PROXY_CONTAINER, type MeshedPodInput } from './meshed-pod.ts';
 export type { ObjectMeta, OwnerReference, Resource, ResourceInput } from './meta.ts';
 export { DEFAULT_NAMESPACE, type Namespace } from './namespace.ts';
 export {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGE_COLUMN, conditionOf, resourceSchema, type KindDefinition } from './kind.ts';
+import { isMeshedPod } from './meshed-pod.ts';
 import type { ObjectMeta } from './meta.ts';
 
 /** A port a container listens on (informational, as in Kubernetes). */
@@ -176,7 +177,7 @@ export const podKind: KindDefinition = {
     },
     { header: 'RESTARTS', value: (o) => String((podStatus(o).containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0)) },
     { header: 'IP', value: (o) => podStatus(o).podIP ?? '<none>' },
-    { header: 'MESHED', value: (o) => (podStatus(o).meshed === true ? 'yes' : 'no') },
+    { header: 'MESHED', value: (o) => (isMeshedPod(o) ? 'yes' : 'no') },
     AGE_COLUMN,
     { header: 'CONDITION', wide: true, value: (o) => conditionOf(o, 'Ready')?.message ?? '' },
   ],

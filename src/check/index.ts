@@ -20,7 +20,7 @@ export { exitCodeOf, runChecks, type FailOn } from './run-checks.ts';
 export { DataPlaneContext, type DataPlaneContextOptions, type ProxyObservation } from './data-plane-context.ts';
 export { EXPIRY_METRIC, proxyChecks } from './proxy-checks.ts';
 export {
-  parseProxyTarget, PROXY_ADMIN_ANNOTATION, PROXY_ADMIN_PORT, PROXY_CONTAINER, PROXY_INBOUND_PORT, proxyTargetsFromPods,
+  parseProxyTarget, PROXY_ADMIN_ANNOTATION, PROXY_ADMIN_PORT, PROXY_INBOUND_PORT, proxyTargetsFromPods,
   type PodLike, type ProxyTarget,
 } from './proxy-target.ts';
 export { controlPlanePorts, PreContext, preChecks, type PortNeed, type PreContextOptions } from './pre-checks.ts';

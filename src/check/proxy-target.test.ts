@@ -18,10 +18,15 @@ test('proxyTargetsFromPods() keeps meshed pods and derives their service account
     { metadata: { name: 'web-1', namespace: 'emojivoto' }, spec: { serviceAccountName: 'web', containers: [{ name: 'web' }, { name: 'weft-proxy' }] }, status: { podIP: '10.42.0.7' } },
     { metadata: { name: 'injected', namespace: 'emojivoto' }, spec: { containers: [{ name: 'app' }] }, status: { podIP: '10.42.0.9', containerStatuses: [{ name: 'app' }, { name: 'weft-proxy' }] } },
     { metadata: { name: 'plain', namespace: 'emojivoto' }, spec: { containers: [{ name: 'app' }] }, status: { podIP: '10.42.0.8' } },
+    // Regression: check alone ignored the platform's word; viz and discovery read it.
+    { metadata: { name: 'stopped-proxy', namespace: 'emojivoto' }, spec: { containers: [{ name: 'app' }, { name: 'weft-proxy' }] }, status: { podIP: '10.42.0.10', meshed: false } },
+    { metadata: { name: 'annotated', namespace: 'emojivoto', annotations: { 'weft.dev/inject': 'enabled' } }, spec: { containers: [{ name: 'app' }] }, status: { podIP: '10.42.0.11' } },
+    { metadata: { name: 'no-ip-yet', namespace: 'emojivoto' }, spec: { containers: [{ name: 'app' }] }, status: { meshed: true } },
   ]);
   assert.deepEqual(targets, [
     { name: 'emojivoto/web-1', namespace: 'emojivoto', host: '10.42.0.7', adminPort: 4191, inboundPort: 4143, serviceAccount: 'web' },
     { name: 'emojivoto/injected', namespace: 'emojivoto', host: '10.42.0.9', adminPort: 4191, inboundPort: 4143, serviceAccount: 'default' },
+    { name: 'emojivoto/annotated', namespace: 'emojivoto', host: '10.42.0.11', adminPort: 4191, inboundPort: 4143, serviceAccount: 'default' },
   ]);
 });
 

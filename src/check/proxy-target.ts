@@ -1,3 +1,4 @@
+import { isMeshedPod } from '../api/index.ts';
 import { UsageError } from '../errors/index.ts';
 
 /** Where one proxy answers: its admin port (`/ready`, `/metrics`) and its inbound (mesh TLS) port. */
@@ -60,30 +61,30 @@ export function parseProxyTarget(text: string): ProxyTarget {
 export interface PodLike {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: { readonly serviceAccountName?: string; readonly containers?: ReadonlyArray<{ readonly name: string }> };
-  readonly status?: { readonly podIP?: string; readonly containerStatuses?: ReadonlyArray<{ readonly name: string }> };
+  readonly status?: { readonly podIP?: string; readonly meshed?: boolean; readonly containerStatuses?: ReadonlyArray<{ readonly name: string }> };
 }
 
 /** Annotation a platform may set to say where a pod's proxy admin listens (`HOST:PORT[,INBOUND_PORT]`). */
 export const PROXY_ADMIN_ANNOTATION = 'weft.dev/proxy-admin';
-/** Name of the injected proxy container. */
-export const PROXY_CONTAINER = 'weft-proxy';
 
 /**
- * The meshed pods among `pods`: those with a {@link PROXY_ADMIN_ANNOTATION}, or with
- * a `weft-proxy` container (in the spec, or injected and so only in
- * containerStatuses, as the embedded platform records it) and a pod IP (then the default ports). Their identity
- * comes from `spec.serviceAccountName` (default `default`).
+ * The proxies of the meshed pods among `pods` (meshed as the api's {@link isMeshedPod}
+ * says, the definition discovery and viz use too): at the {@link PROXY_ADMIN_ANNOTATION}'s
+ * address when a platform set one, else at the pod IP on the default ports (a pod
+ * without an IP yet has no proxy to reach). Their identity comes from
+ * `spec.serviceAccountName` (default `default`).
  */
 export function proxyTargetsFromPods(pods: readonly PodLike[]): ProxyTarget[] {
   const out: ProxyTarget[] = [];
   for (const pod of pods) {
+    if (!isMeshedPod(pod)) continue;
     const ns = pod.metadata.namespace ?? 'default';
     const name = `${ns}/${pod.metadata.name}`;
     const annotated = pod.metadata.annotations?.[PROXY_ADMIN_ANNOTATION];
     const serviceAccount = pod.spec?.serviceAccountName ?? 'default';
     if (annotated !== undefined) {
       out.push({ serviceAccount, ...parseProxyTarget(`${name}=${annotated}`), namespace: ns });
-    } else if (pod.status?.podIP !== undefined && [...(pod.spec?.containers ?? []), ...(pod.status.containerStatuses ?? [])].some((c) => c.name === PROXY_CONTAINER)) {
+    } else if (pod.status?.podIP !== undefined) {
       out.push({ name, namespace: ns, host: pod.status.podIP, adminPort: PROXY_ADMIN_PORT, inboundPort: PROXY_INBOUND_PORT, serviceAccount });
     }
   }

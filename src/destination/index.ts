@@ -13,7 +13,7 @@ export { applyUpdate, diffResolutions } from './diff.ts';
 export { GET_PATH } from './grpc-service.ts';
 export { inPortRanges, parsePortRanges, type PortRanges } from './port-ranges.ts';
 export {
-  addressKey, DEFAULT_INBOUND_PORT, INBOUND_PORT_ANNOTATIONS, INJECT_ANNOTATIONS, OPAQUE_PORTS_ANNOTATIONS, podFacts, resolveDestination,
+  addressKey, DEFAULT_INBOUND_PORT, INBOUND_PORT_ANNOTATIONS, OPAQUE_PORTS_ANNOTATIONS, podFacts, resolveDestination,
   type ClusterState, type PodFacts, type Resolution, type ResolveOptions,
 } from './resolve.ts';
 export {

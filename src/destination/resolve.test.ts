@@ -125,3 +125,14 @@ test('diffResolutions() and applyUpdate() carry a client from any set to any oth
   const add = diffResolutions(a, b)[1];
   assert.deepEqual(add?.kind === 'add' ? add.endpoints.map((e) => e.ip) : [], ['10.1.0.20', '10.1.0.8']);
 });
+
+test('a pod injected by a webhook (a weft-proxy container, no status.meshed) gets its identity (regression: discovery sent it plain text)', () => {
+  const injected: Resource = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-k8s', namespace: 'emojivoto' },
+    spec: { serviceAccountName: 'web', containers: [{ name: 'app' }, { name: 'weft-proxy' }] }, status: { podIP: '10.1.0.20' },
+  };
+  const facts = podFacts(injected);
+  assert.equal(facts.meshed, true);
+  const r = resolveDestination(parseAuthority('10.1.0.20:8081'), state([], [], [injected]), { domain: DOMAIN });
+  assert.deepEqual(endpoints(r).map((e) => [e.ip, e.identity, e.inboundPort]), [['10.1.0.20', id('web'), 4143]]);
+});

@@ -7,7 +7,7 @@
  *          └─ip──▶ ClusterIP? ─▶ (as above)
  *                  pod IP?    ─▶ that one pod
  */
-import type { EndpointAddress, Endpoints, Resource, Service, ServicePort } from '../api/index.ts';
+import { isMeshedPod, type EndpointAddress, type Endpoints, type Resource, type Service, type ServicePort } from '../api/index.ts';
 import { identityName, type IdentityDomain } from '../identity/index.ts';
 import type { Target } from './authority.ts';
 import { inPortRanges, parsePortRanges } from './port-ranges.ts';
@@ -21,8 +21,6 @@ export type Resolution =
 
 /** Annotations that list opaque ports, on a Service (service ports) or a Pod (container ports). Either name works. */
 export const OPAQUE_PORTS_ANNOTATIONS = ['weft.dev/opaque-ports', 'config.linkerd.io/opaque-ports'] as const;
-/** Annotations that ask for injection; `enabled` marks the pod meshed when its status does not say. */
-export const INJECT_ANNOTATIONS = ['weft.dev/inject', 'linkerd.io/inject'] as const;
 /** Annotations that move a pod's proxy inbound port off the default. */
 export const INBOUND_PORT_ANNOTATIONS = ['weft.dev/proxy-inbound-port', 'config.linkerd.io/proxy-inbound-port'] as const;
 /** The proxy's inbound port unless a pod annotation says otherwise. */
@@ -65,21 +63,16 @@ function annotation(meta: { annotations?: Record<string, string> } | undefined, 
   return undefined;
 }
 
-/**
- * A Pod as discovery sees it. Meshed: `status.meshed` when the platform wrote it
- * (it knows whether a proxy runs), else an inject annotation set to `enabled`.
- */
+/** A Pod as discovery sees it; meshed as the api's {@link isMeshedPod} defines it, as viz and check see it. */
 export function podFacts(pod: Resource): PodFacts {
   const spec = pod.spec as { serviceAccountName?: unknown } | undefined;
-  const status = pod.status as { meshed?: unknown; podIP?: unknown } | undefined;
-  const inject = annotation(pod.metadata, INJECT_ANNOTATIONS);
-  const meshed = typeof status?.meshed === 'boolean' ? status.meshed : inject === 'enabled';
+  const status = pod.status as { podIP?: unknown } | undefined;
   const inbound = Number(annotation(pod.metadata, INBOUND_PORT_ANNOTATIONS));
   return {
     namespace: pod.metadata.namespace ?? 'default',
     name: pod.metadata.name,
     serviceAccount: typeof spec?.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : 'default',
-    meshed,
+    meshed: isMeshedPod(pod),
     ip: typeof status?.podIP === 'string' && status.podIP !== '' ? status.podIP : undefined,
     inboundPort: Number.isInteger(inbound) && inbound >= 1 && inbound <= 65535 ? inbound : DEFAULT_INBOUND_PORT,
     opaquePorts: annotation(pod.metadata, OPAQUE_PORTS_ANNOTATIONS),

@@ -4,7 +4,7 @@
  * (Deployment, Pod, Namespace, Service) a pod belongs to, and whose identity a
  * `client_id`/`server_id` label names.
  */
-import type { Pod } from '../api/index.ts';
+import { isMeshedPod, type Pod } from '../api/index.ts';
 import { UsageError } from '../errors/index.ts';
 import type { TargetHistory } from './scrape-history.ts';
 import { deploymentOf, namespaceOf, scrapeTargets, servicesOf, type Inventory, type ScrapeTarget } from './scrape-targets.ts';
@@ -89,7 +89,7 @@ export function resourcesOf(inventory: Inventory, kind: ResourceKind): Map<strin
     for (const key of keysOf(podFacts(pod, inventory), kind)) {
       const r = add(key);
       r.total++;
-      if (pod.status?.meshed === true) r.meshed++;
+      if (isMeshedPod(pod)) r.meshed++;
     }
   }
   return out;

@@ -3,7 +3,7 @@
  * IP, at its admin port. The same function serves the embedded platform (pods in
  * network namespaces, reachable from the host at their IP) and, later, Kubernetes.
  */
-import type { ConfigMap, Deployment, Pod, Service } from '../api/index.ts';
+import { isMeshedPod, type ConfigMap, type Deployment, type Pod, type Service } from '../api/index.ts';
 import type { ResourceStore } from '../store/index.ts';
 
 /** The proxy's admin port (ARCHITECTURE.md: `/metrics` on 4191, as Linkerd's). */
@@ -91,13 +91,13 @@ export function servicesOf(pod: Pod, services: readonly Service[]): string[] {
     .map((s) => s.metadata.name);
 }
 
-/** Every meshed pod with an IP, as a scrape target, sorted by key. Pure: a function of the inventory. */
+/** Every meshed pod ({@link isMeshedPod}) with an IP, as a scrape target, sorted by key. Pure: a function of the inventory. */
 export function scrapeTargets(inventory: Inventory, options: ScrapeTargetOptions = {}): ScrapeTarget[] {
   const port = options.adminPort ?? PROXY_ADMIN_PORT;
   const out: ScrapeTarget[] = [];
   for (const pod of inventory.pods) {
     const ip = pod.status?.podIP;
-    if (pod.status?.meshed !== true || ip === undefined || ip === '') continue;
+    if (!isMeshedPod(pod) || ip === undefined || ip === '') continue;
     const namespace = namespaceOf(pod);
     const serviceAccount = pod.spec.serviceAccountName ?? 'default';
     const deployment = deploymentOf(pod, inventory.deployments);
