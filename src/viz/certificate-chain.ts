@@ -45,12 +45,24 @@ export interface IssuerView extends Partial<Validity> {
   readonly warnings: readonly string[];
 }
 
-/** One proxy's current workload certificate. */
+/**
+ * One proxy's current workload certificate. The proxy reports only its expiry
+ * (`identity_cert_expiration_timestamp_seconds`); the start of its validity and its
+ * renewal follow from the lifetime identity issues (`issuanceLifetime`), so the page
+ * never has to assume one (it assumed 24 h, and drew the demo's one-minute
+ * certificates a day long).
+ */
 export interface WorkloadCertView {
   /** `namespace/pod`. */
   readonly pod: string;
   readonly identity: string;
+  /** When it was issued: `notAfterMs - lifetimeMs` (identity back-dates notBefore by its clock-skew allowance besides). */
+  readonly notBeforeMs: number;
   readonly notAfterMs: number;
+  /** The lifetime identity issues workload certificates with: `issuanceLifetime` in `weft/weft-config`, else 24 h. */
+  readonly lifetimeMs: number;
+  /** When the proxy renews it: {@link WORKLOAD_RENEW_FRACTION} through its lifetime. */
+  readonly renewalTimeMs: number;
   readonly warnings: readonly string[];
 }
 
@@ -159,12 +171,13 @@ export function certificateChain(input: ChainInput, nowMs: number): ChainView {
     // Judged by the proxy's renewal schedule, not by a fixed "within the hour": with the
     // demo's 1-2 minute certificates every proxy is always within the hour of expiry
     // (regression: the certificate page warned about every healthy demo proxy).
-    const dueMs = notAfterMs - (1 - WORKLOAD_RENEW_FRACTION) * lifetime;
+    const notBeforeMs = notAfterMs - lifetime;
+    const dueMs = Math.round(notBeforeMs + WORKLOAD_RENEW_FRACTION * lifetime);
     if (notAfterMs <= nowMs) w.push(`Proxy "${p.pod}" serves an expired certificate (expired ${iso(notAfterMs)})`);
     else if (nowMs > dueMs + WORKLOAD_RETRY_MAX_MS + lifetime / 10) {
       w.push(`Proxy "${p.pod}" should have renewed its certificate at ${iso(dueMs)} and has not; it expires at ${iso(notAfterMs)}`);
     }
-    return { pod: p.pod, identity: p.identity, notAfterMs, warnings: w };
+    return { pod: p.pod, identity: p.identity, notBeforeMs, notAfterMs, lifetimeMs: lifetime, renewalTimeMs: dueMs, warnings: w };
   }).sort((a, b) => a.pod.localeCompare(b.pod));
   for (const i of issuers) warnings.push(...i.warnings);
   for (const wl of workloads) warnings.push(...wl.warnings);

@@ -26,7 +26,7 @@ function anchorPem(dir: string): string {
   return readFileSync(join(dir, 'anchor.crt'), 'utf8');
 }
 
-test('the dashboard shows the demo topology with secured edges, the doughnut failures, and the issuer\'s next renewal', async (t) => {
+test('the dashboard shows the demo topology with secured edges, the doughnut failures, the issuer\'s next renewal and workload certificates over their configured lifetime', async (t) => {
   const artifacts = mkdtempSync(join(tmpdir(), 'weft-viz-screens-'));
   process.stdout.write(`# dashboard screenshots: ${artifacts}\n`);
   const fake = await startFakeProxies(t, 70);
@@ -35,6 +35,8 @@ test('the dashboard shows the demo topology with secured edges, the doughnut fai
   // The control plane's part of the store: trust anchor, identity issuer Certificate, its issuances.
   await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'weft' } } as ResourceInput);
   await store.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'weft-identity-trust-roots', namespace: 'weft' }, data: { 'ca-bundle.crt': anchorPem(artifacts) } } as ResourceInput);
+  // Workload certificates live 30h here, not the 24h the page used to assume.
+  await store.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'weft-config', namespace: 'weft' }, data: { issuanceLifetime: '30h' } } as ResourceInput);
   await store.apply({
     apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'weft-identity-issuer', namespace: 'weft' },
     spec: { secretName: 'weft-identity-issuer', issuerRef: { name: 'weft-trust-anchor', kind: 'Issuer' }, isCA: true, commonName: 'identity.weft.cluster.local', duration: '48h', renewBefore: '25h' },
@@ -105,6 +107,20 @@ test('the dashboard shows the demo topology with secured edges, the doughnut fai
   assert.match(renewal, /in 18h/);
   assert.equal(await page.locator('[data-testid=chain] tr[data-kind=anchor]').count(), 1);
   assert.equal(await page.locator('[data-testid=chain] tr[data-kind=workload]').count(), 4);
+  // Each workload certificate spans the configured 30h (regression: drawn as notAfter - 24h): its dates,
+  // its renewal at 70% of it, and its bar's width on the five-day timeline.
+  const H = 3_600_000;
+  const shown = (ms: number): string => iso(ms).replace('T', ' ');
+  for (const row of await page.locator('[data-testid=chain] tr[data-kind=workload]').all()) {
+    const [issuedText, untilText] = (await row.locator('td').nth(1).innerText()).split('\n');
+    const notAfter = Date.parse(`${(untilText ?? '').replace('→ ', '').replace(' ', 'T')}`);
+    assert.ok(Number.isFinite(notAfter), `a notAfter in "${untilText}"`);
+    assert.equal(issuedText, shown(notAfter - 30 * H));
+    assert.match(await row.locator('.renewal-cell').innerText(), new RegExp(`^${shown(notAfter - 9 * H)}\\n\\(in \\d+h \\d+m, at 70% of its lifetime\\)$`));
+    assert.match(await row.locator('td').first().innerText(), /· 30h lifetime$/);
+    const width = await row.locator('.validity').evaluate((el) => parseFloat((el as unknown as { style: { width: string } }).style.width));
+    assert.ok(Math.abs(width - (30 / (5 * 24)) * 100) < 0.01, `bar width ${width}% is 30h of the 5-day timeline`);
+  }
   await page.screenshot({ path: join(artifacts, 'certificates.png'), fullPage: true });
 
   // Live tap: the next scrape rounds stream in.

@@ -156,3 +156,20 @@ test('the certificate chain judges workload certificates by their renewal schedu
   assert.deepEqual(view(now / 1000 + 5), [], 'past 70% but within the retries\' minute');
   assert.deepEqual(view(now / 1000 - 1), ['Proxy "emojivoto/web-1" serves an expired certificate (expired 2026-01-01T00:00:59Z)']);
 });
+
+test('the certificate chain places each workload certificate by the configured lifetime: issued lifetime before expiry, renewed 70% through (regression: the page assumed 24h)', () => {
+  const now = T0 + 60_000;
+  const notAfterSeconds = now / 1000 + 90;
+  const chain = (workloadLifetimeMs?: number) => certificateChain({
+    certificates: [], events: [], proxies: [{ pod: 'emojivoto/web-1', identity: 'web', notAfterSeconds }], ...(workloadLifetimeMs === undefined ? {} : { workloadLifetimeMs }),
+  }, now).workloads[0];
+  const notAfterMs = notAfterSeconds * 1000;
+  assert.deepEqual(chain(120_000), {
+    pod: 'emojivoto/web-1', identity: 'web', notBeforeMs: notAfterMs - 120_000, notAfterMs, lifetimeMs: 120_000,
+    renewalTimeMs: notAfterMs - 120_000 + 84_000, warnings: [],
+  });
+  const day = chain();
+  assert.equal(day?.lifetimeMs, 24 * 3_600_000, 'identity\'s default when weft-config does not say');
+  assert.equal(day?.notBeforeMs, notAfterMs - 24 * 3_600_000);
+  assert.equal(day?.renewalTimeMs, notAfterMs - 24 * 3_600_000 + 0.7 * 24 * 3_600_000);
+});

@@ -63,7 +63,8 @@ export interface ChainView {
     rotations: Array<{ timeMs: number; reason: string; message: string; type: string }>;
     warnings: string[];
   }>;
-  workloads: Array<{ pod: string; identity: string; notAfterMs: number; warnings: string[] }>;
+  /** notBeforeMs and renewalTimeMs follow from lifetimeMs, the lifetime identity issues (weft-config's issuanceLifetime). */
+  workloads: Array<{ pod: string; identity: string; notBeforeMs: number; notAfterMs: number; lifetimeMs: number; renewalTimeMs: number; warnings: string[] }>;
   warnings: string[];
 }
 

@@ -3,7 +3,8 @@
  * Certificates with their next renewal and past rotations, and each proxy's workload
  * certificate — with warnings where a renewal failed or would come late. The
  * timeline shows two days back and three ahead: long-lived anchors are clipped, with
- * their dates written out.
+ * their dates written out. A workload certificate is drawn over the lifetime the
+ * server reports (identity's issuanceLifetime), not an assumed day.
  */
 import { relative, usePoll, type ChainView } from './api.ts';
 
@@ -11,6 +12,12 @@ const DAY = 86_400_000;
 
 function iso(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z').replace('T', ' ');
+}
+
+/** `24h`, `90m`, `45s`: the largest unit that divides the lifetime, as identity's config spells durations. */
+function lifetimeText(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 function Bar(props: { from: number; to: number; now: number; notBefore?: number | undefined; notAfter?: number | undefined; renewal?: number | undefined; marks?: number[]; colour: string }) {
@@ -62,11 +69,11 @@ export function Certificates() {
             </tr>
           ))}
           {data.workloads.map((w) => (
-            <tr key={w.pod} data-kind="workload">
-              <td>Workload {w.pod}<br /><span className="id">{w.identity}</span></td>
-              <td>→ {iso(w.notAfterMs)}</td>
-              <td>at 70% of its lifetime</td>
-              <td><Bar from={from} to={to} now={data.nowMs} notAfter={w.notAfterMs} notBefore={w.notAfterMs - DAY} colour={w.warnings.length > 0 ? '#d64541' : '#2e9d5b'} /></td>
+            <tr key={w.pod} data-kind="workload" data-pod={w.pod}>
+              <td>Workload {w.pod}<br /><span className="id">{w.identity} · {lifetimeText(w.lifetimeMs)} lifetime</span></td>
+              <td>{iso(w.notBeforeMs)}<br />→ {iso(w.notAfterMs)}</td>
+              <td className="renewal-cell">{iso(w.renewalTimeMs)}<br />({relative(w.renewalTimeMs, data.nowMs)}, at 70% of its lifetime)</td>
+              <td><Bar from={from} to={to} now={data.nowMs} notAfter={w.notAfterMs} notBefore={w.notBeforeMs} renewal={w.renewalTimeMs} colour={w.warnings.length > 0 ? '#d64541' : '#2e9d5b'} /></td>
             </tr>
           ))}
         </tbody>
