@@ -1,10 +1,18 @@
 /**
  * HTTP/2 (and so gRPC) proxying with node:http2: each accepted connection becomes a
  * server session; each stream is forwarded on a multiplexed client session to the
- * chosen upstream, headers, body and trailers intact. HTTP/2 stays HTTP/2 end to end.
+ * upstream chosen for that request, headers, body and trailers intact. HTTP/2 stays
+ * HTTP/2 end to end.
  *
- * This is the slow path (node:http2 objects per stream); HTTP/1, the common case,
- * goes through `H1Session` instead.
+ * This is the slower path (node:http2 objects per stream); HTTP/1, the common case,
+ * goes through `H1Session` instead. What keeps it as cheap as node:http2 allows
+ * (measured in bench/README.md): headers travel as node's raw `[name, value, …]`
+ * arrays (no header object built or copied by us), bodies are relayed with 'data'
+ * listeners and explicit backpressure instead of `Readable.pipe()` (whose listener
+ * set-up and tear-down per stream showed in the profile), a request that ended with
+ * its headers is sent with END_STREAM and no body plumbing, and a response waits for
+ * trailers only when trailers are possible (gRPC, or a client that sent
+ * `te: trailers`): otherwise the last DATA frame carries END_STREAM.
  */
 import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -19,17 +27,36 @@ export function loadHttp2(): typeof http2 {
   return process.getBuiltinModule('node:http2');
 }
 
-const HTTP2_HEADER_AUTHORITY = ':authority';
-const HTTP2_HEADER_METHOD = ':method';
-const HTTP2_HEADER_PATH = ':path';
-const HTTP2_HEADER_STATUS = ':status';
+/**
+ * Settings of every session this proxy opens or accepts. The stream window
+ * (1 MiB instead of 64 KiB) lets a large message cross a hop without waiting for a
+ * WINDOW_UPDATE round trip; backpressure still holds because the relay pauses the
+ * reading side when the writing side's buffer is full.
+ */
+export const H2_SESSION_SETTINGS: http2.Settings = { initialWindowSize: 1 << 20 };
+/** The connection-level receive window (RFC 9113 §6.9.2 starts it at 64 KiB whatever the settings say). */
+export const H2_CONNECTION_WINDOW = 8 << 20;
+
 /** RST_STREAM code CANCEL (RFC 9113 §7). */
 const NGHTTP2_CANCEL = 0x8;
 /** The END_STREAM flag of a HEADERS frame. */
 const NGHTTP2_FLAG_END_STREAM = 0x1;
 
-/** Headers HTTP/2 forbids or that only describe one hop (RFC 9113 §8.2.2). */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
+/**
+ * Whether a header name must not be forwarded: the connection-specific headers HTTP/2
+ * forbids (RFC 9113 §8.2.2). A switch on the length first: most names are rejected
+ * with one comparison.
+ */
+function isHopHeader(name: string): boolean {
+  switch (name.length) {
+    case 7: return name === 'upgrade';
+    case 10: return name === 'connection' || name === 'keep-alive';
+    case 14: return name === 'http2-settings';
+    case 16: return name === 'proxy-connection';
+    case 17: return name === 'transfer-encoding';
+    default: return false;
+  }
+}
 
 /** Where a stream goes: a client session to its upstream and the stats to count it in. */
 export type H2Target = { session: http2.ClientHttp2Session; stats: RouteStats | undefined };
@@ -44,12 +71,15 @@ export type H2ConnectionOptions = {
   dropHeaders: readonly string[];
 };
 
+/** Per-connection state, built once per session: the options and their headers as a raw array. */
+type SessionState = { o: H2ConnectionOptions; add: string[] };
+
 /** Serves HTTP/2 connections handed to it after detection. */
 export class H2Proxy {
   #server: http2.Http2Server | undefined;
   readonly #log: Logger;
-  #next: H2ConnectionOptions | undefined;
-  readonly #bySession = new WeakMap<http2.Http2Session, H2ConnectionOptions>();
+  #next: SessionState | undefined;
+  readonly #bySession = new WeakMap<http2.Http2Session, SessionState>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(log: Logger) {
@@ -58,7 +88,7 @@ export class H2Proxy {
 
   #ensureServer(): http2.Http2Server {
     if (this.#server !== undefined) return this.#server;
-    const server = loadHttp2().createServer({ maxSessionMemory: 16 });
+    const server = loadHttp2().createServer({ maxSessionMemory: 16, settings: H2_SESSION_SETTINGS });
     this.#server = server;
     server.on('session', (s: http2.ServerHttp2Session) => {
       // 'session' fires synchronously inside emit('connection'): bind its options.
@@ -66,14 +96,17 @@ export class H2Proxy {
       this.#sessions.add(s);
       s.on('close', () => this.#sessions.delete(s));
       s.on('error', () => {});
+      s.on('connect', () => setConnectionWindow(s));
     });
-    server.on('stream', (stream, headers) => this.#onStream(stream, headers));
+    server.on('stream', (stream, headers, flags, raw) => this.#onStream(stream, headers, raw));
     return server;
   }
 
   /** Serves `socket` (any bytes already read must have been unshifted back). */
   serve(socket: Duplex, options: H2ConnectionOptions): void {
-    this.#next = options;
+    const add: string[] = [];
+    if (options.addHeaders !== undefined) for (const k in options.addHeaders) add.push(k, options.addHeaders[k]!);
+    this.#next = { o: options, add };
     this.#ensureServer().emit('connection', socket);
     this.#next = undefined;
   }
@@ -83,89 +116,156 @@ export class H2Proxy {
     for (const s of this.#sessions) s.close();
   }
 
-  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    const o = this.#bySession.get(stream.session!);
-    stream.on('error', () => {});
-    if (o === undefined) {
+  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
+    const st = this.#bySession.get(stream.session!);
+    stream.on('error', noop);
+    if (st === undefined) {
       stream.close(NGHTTP2_CANCEL);
       return;
     }
     const started = performance.now();
-    const a = headers[HTTP2_HEADER_AUTHORITY];
-    const authority = typeof a === 'string' ? a : '';
-    o.route(authority, (err, target, status) => {
+    const a = headers[':authority'];
+    st.o.route(typeof a === 'string' ? a : '', (err, target, status) => {
       if (err !== null || target === undefined) {
         if (!stream.destroyed && !stream.headersSent) {
-          stream.respond({ [HTTP2_HEADER_STATUS]: status ?? 502, 'l5d-proxy-error': err?.message ?? 'no upstream' }, { endStream: true });
+          stream.respond({ ':status': status ?? 502, 'l5d-proxy-error': err?.message ?? 'no upstream' }, { endStream: true });
         }
         return;
       }
-      this.#forward(stream, headers, o, target, started);
+      this.#forward(stream, headers, raw, st, target, started);
     });
   }
 
-  #forward(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, o: H2ConnectionOptions, target: H2Target, started: number): void {
-    const out: http2.OutgoingHttpHeaders = {};
-    for (const k in headers) {
-      if (HOP_HEADERS.has(k) || o.dropHeaders.includes(k)) continue;
-      if (k === 'te' && headers[k] !== 'trailers') continue;
-      out[k] = headers[k];
+  #forward(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[], st: SessionState, target: H2Target, started: number): void {
+    const drop = st.o.dropHeaders;
+    const out: string[] = [];
+    let trailersAccepted = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!;
+      if (isHopHeader(k) || drop.includes(k)) continue;
+      if (k === 'te') {
+        if (raw[i + 1] !== 'trailers') continue;
+        trailersAccepted = true;
+      }
+      out.push(k, raw[i + 1]!);
     }
-    if (o.addHeaders !== undefined) Object.assign(out, o.addHeaders);
+    for (let i = 0; i < st.add.length; i++) out.push(st.add[i]!);
     const stats = target.stats;
+    const method = headers[':method'] as string;
+    const path = headers[':path'] as string;
     stats?.request();
+    const endRequest = stream.endAfterHeaders;
     let req: http2.ClientHttp2Stream;
     try {
-      req = target.session.request(out, { endStream: stream.readableEnded });
+      req = target.session.request(out, { endStream: endRequest });
     } catch (err) {
-      stats?.response(502, true, performance.now() - started, headers[HTTP2_HEADER_METHOD] as string, headers[HTTP2_HEADER_PATH] as string);
-      if (!stream.destroyed) stream.respond({ [HTTP2_HEADER_STATUS]: 502, 'l5d-proxy-error': (err as Error).message }, { endStream: true });
+      stats?.response(502, true, performance.now() - started, method, path);
+      if (!stream.destroyed) stream.respond({ ':status': 502, 'l5d-proxy-error': (err as Error).message }, { endStream: true });
       return;
     }
+    if (!endRequest) relay(stream, req);
     let status = 0;
     let grpcStatus: string | undefined;
     let latency = 0;
     let trailers: http2.IncomingHttpHeaders | undefined;
-    stream.pipe(req);
-    req.on('response', (h, flags) => {
-      status = Number(h[HTTP2_HEADER_STATUS]);
+    req.on('response', (h, flags, rawRes: string[]) => {
+      status = Number(h[':status']);
       latency = performance.now() - started;
-      if (typeof h['grpc-status'] === 'string') grpcStatus = h['grpc-status'];
-      const resHeaders: http2.OutgoingHttpHeaders = {};
-      for (const k in h) if (!HOP_HEADERS.has(k)) resHeaders[k] = h[k];
+      const g = h['grpc-status'];
+      if (typeof g === 'string') grpcStatus = g;
       if (stream.destroyed) return;
+      let res = rawRes;
+      for (let i = 0; i < rawRes.length; i += 2) {
+        if (isHopHeader(rawRes[i]!)) {
+          res = [];
+          for (let j = 0; j < rawRes.length; j += 2) if (!isHopHeader(rawRes[j]!)) res.push(rawRes[j]!, rawRes[j + 1]!);
+          break;
+        }
+      }
       // END_STREAM on the headers (a gRPC trailers-only response): end the same way.
       if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) {
-        stream.respond(resHeaders, { endStream: true });
+        stream.respond(res, { endStream: true });
         return;
       }
-      stream.respond(resHeaders, { waitForTrailers: true });
-      req.pipe(stream);
-    });
-    req.on('trailers', (t) => {
-      trailers = t;
-      if (typeof t['grpc-status'] === 'string') grpcStatus = t['grpc-status'];
-    });
-    stream.on('wantTrailers', () => {
-      const t: http2.OutgoingHttpHeaders = {};
-      let any = false;
-      if (trailers !== undefined) for (const k in trailers) { if (!k.startsWith(':')) { t[k] = trailers[k]; any = true; } }
-      // No trailers upstream: end the stream with an empty trailer block. `close()`
-      // would end it with RST_STREAM, which strict clients (h2load) count as an error.
-      stream.sendTrailers(any ? t : {});
+      // Trailers are possible only where someone reads them: a gRPC response, or a
+      // client that said `te: trailers`. Elsewhere END_STREAM rides on the last DATA
+      // frame, without a trailer block and its 'wantTrailers' round.
+      const ct = h['content-type'];
+      const waitForTrailers = trailersAccepted || (typeof ct === 'string' && ct.startsWith('application/grpc'));
+      if (waitForTrailers) {
+        req.on('trailers', (t) => {
+          trailers = t;
+          const tg = t['grpc-status'];
+          if (typeof tg === 'string') grpcStatus = tg;
+        });
+        stream.on('wantTrailers', () => {
+          // No trailers upstream: end the stream with an empty trailer block. `close()`
+          // would end it with RST_STREAM, which strict clients (h2load) count as an error.
+          stream.sendTrailers(trailers ?? {});
+        });
+      }
+      stream.respond(res, { waitForTrailers });
+      relay(req, stream);
     });
     req.on('error', (err) => {
       this.#log.debug('h2 upstream stream error', { reason: err.message });
       if (!stream.destroyed && !stream.headersSent) {
         status = 502;
-        stream.respond({ [HTTP2_HEADER_STATUS]: 502, 'l5d-proxy-error': err.message }, { endStream: true });
+        stream.respond({ ':status': 502, 'l5d-proxy-error': err.message }, { endStream: true });
       } else stream.close(NGHTTP2_CANCEL);
     });
     stream.on('close', () => {
       if (!req.closed) req.close(NGHTTP2_CANCEL);
       if (status === 0) status = 502;
       const failure = status >= 500 || (grpcStatus !== undefined && grpcStatus !== '0');
-      stats?.response(status, failure, latency === 0 ? performance.now() - started : latency, headers[HTTP2_HEADER_METHOD] as string, headers[HTTP2_HEADER_PATH] as string);
+      stats?.response(status, failure, latency === 0 ? performance.now() - started : latency, method, path);
     });
   }
+}
+
+function noop(): void {}
+
+/**
+ * Relays `from`'s body into `to` and ends `to` when `from` ends: 'data' listeners with
+ * explicit backpressure (pause `from` while `to`'s buffer is full), the work
+ * `Readable.pipe()` does without its per-stream bookkeeping.
+ */
+function relay(from: http2.Http2Stream, to: http2.Http2Stream): void {
+  let waiting = false;
+  const resume = (): void => {
+    waiting = false;
+    from.resume();
+  };
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed) return;
+    if (!to.write(chunk) && !waiting) {
+      waiting = true;
+      from.pause();
+      to.once('drain', resume);
+    }
+  });
+  from.on('end', () => {
+    if (!to.destroyed) to.end();
+  });
+}
+
+/** Raises a session's connection-level receive window once its SETTINGS exchange is done. */
+export function setConnectionWindow(s: http2.Http2Session): void {
+  try {
+    s.setLocalWindowSize(H2_CONNECTION_WINDOW);
+  } catch {
+    // The session closed before its settings were acknowledged: nothing to widen.
+  }
+}
+
+/**
+ * A client session to `authority` (over `socket` when given: a mesh TLS connection),
+ * with the proxy's session settings and connection window.
+ */
+export function connectH2(authority: string, socket?: Duplex): http2.ClientHttp2Session {
+  const s = loadHttp2().connect(`http://${authority}`, socket === undefined
+    ? { settings: H2_SESSION_SETTINGS }
+    : { settings: H2_SESSION_SETTINGS, createConnection: () => socket });
+  s.once('connect', () => setConnectionWindow(s));
+  return s;
 }

@@ -14,7 +14,7 @@ import type tls from 'node:tls';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
-import { H1Session, loadHttp2, ProxyHttpError, type H2Target } from '../http/index.ts';
+import { connectH2, H1Session, ProxyHttpError, type H2Target } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
 import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
@@ -175,7 +175,7 @@ export class Inbound {
     const key = `app|h2|${port}`;
     let session = ctx.h2Sessions.get(key);
     if (session === undefined || session.closed || session.destroyed) {
-      const s = loadHttp2().connect(`http://${ctx.config.inboundForwardHost}:${port}`);
+      const s = connectH2(`${ctx.config.inboundForwardHost}:${port}`);
       s.on('error', (err) => ctx.log.debug('h2 app session error', { port, reason: err.message }));
       const forget = (): void => {
         if (ctx.h2Sessions.get(key) === s) ctx.h2Sessions.delete(key);

@@ -19,7 +19,7 @@ import { EndpointLoad, pickP2c } from '../balance/index.ts';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { meshOpener, openMesh, plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
-import { H1Session, loadHttp2, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
+import { connectH2, H1Session, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
 import { encodeTransportHeader, pipeWhenOpen, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
 import { normalizeAuthority, type Destination, type DestinationHandle, type Discovery, type Endpoint } from './discovery.ts';
@@ -316,7 +316,7 @@ export class Outbound {
     };
     const { ep } = target;
     const start = (socket: Duplex): void => {
-      const s = loadHttp2().connect(`http://${dest.authority}`, { createConnection: () => socket });
+      const s = connectH2(dest.authority, socket);
       s.on('error', (err) => ctx.log.debug('h2 session error', { endpoint: `${ep.host}:${ep.port}`, reason: err.message }));
       const forget = (): void => {
         if (ctx.h2Sessions.get(target.key) === s) ctx.h2Sessions.delete(target.key);
