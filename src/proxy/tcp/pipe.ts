@@ -2,22 +2,39 @@
  * Joins two sockets byte for byte (opaque TCP), propagating half-close and tearing
  * both down when either fails.
  *
- * Each direction is a `data` listener writing straight into the other socket, with
- * pause/resume on backpressure: the same work as `Readable.pipe()` without its
- * per-chunk bookkeeping (measured in bench/README.md). Bytes are not counted per
- * chunk: `tcp_*_bytes_total` come from the sockets' own counters at close.
+ * Each direction reads with `readFast` (a shared read buffer, no Readable machinery;
+ * see fast-read.ts) when the source is a socket with a native handle, else with a
+ * `data` listener; either way it writes straight into the other socket and stops
+ * reading while that socket's write buffer is over its high-water mark, resuming on
+ * 'drain' (so a slow reader on one side bounds what the proxy holds for it). Bytes are
+ * not counted per chunk: `tcp_*_bytes_total` come from the sockets' own counters at
+ * close.
  */
-import type { Opener } from './pool.ts';
 import type { Duplex } from 'node:stream';
+import { readFast } from './fast-read.ts';
+import type { Opener } from './pool.ts';
 
-/** Forwards `from` → `to` until `from` ends (then half-closes `to`). */
+/**
+ * Forwards `from` → `to` until `from` ends (then half-closes `to`), and starts reading.
+ * The fast path copies each chunk out of the shared read buffer: the write may be
+ * queued (and a TCP write may be partial), and a queued write keeps referring to the
+ * bytes it was given.
+ */
 function forward(from: Duplex, to: Duplex): void {
   const onDrain = (): void => {
     from.resume();
   };
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) from.pause();
+  const fast = readFast(from, (buf, n) => {
+    const copy = Buffer.allocUnsafe(n);
+    buf.copy(copy, 0, 0, n);
+    return to.write(copy);
   });
+  if (!fast) {
+    from.on('data', (chunk: Buffer) => {
+      if (!to.write(chunk)) from.pause();
+    });
+    from.resume();
+  }
   to.on('drain', onDrain);
   from.once('end', () => {
     to.removeListener('drain', onDrain);
@@ -42,8 +59,6 @@ export function pipeSockets(a: Duplex, b: Duplex, initial?: Buffer, done?: () =>
   b.once('close', () => { onClose(); if (!a.writableEnded) a.destroy(); });
   forward(a, b);
   forward(b, a);
-  a.resume();
-  b.resume();
 }
 
 /**
