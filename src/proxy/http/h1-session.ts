@@ -20,6 +20,7 @@ import type { Logger } from '../log.ts';
 import type { RouteStats } from '../metrics/index.ts';
 import type { PooledConnection, PoolOwner } from '../tcp/index.ts';
 import { BodyFramer } from './body-framer.ts';
+import { BorrowedReader, upstreamReader } from './borrowed-reader.ts';
 import { headEnd, parseRequestHead, parseResponseHead, type RequestHead } from './h1-head.ts';
 import { ProxyHttpError } from './proxy-error.ts';
 
@@ -57,6 +58,23 @@ const RES_BODY = 1;
 const RES_DONE = 2;
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+const discard = (): void => {};
+
+/**
+ * Writes `b`, which may be a view into `reader`'s buffer, so that the next read cannot
+ * corrupt it. Behind another write the Writable would queue the view itself: write a
+ * copy. Otherwise the bytes go to the native stream now; a TLS socket has encrypted
+ * them before write() returns (it reports every write as pending, but holds no
+ * plaintext), while a plain socket that could not write everything keeps pointing at
+ * the view: the reader then moves to fresh memory.
+ */
+function writeBorrowed(sock: Duplex, b: Buffer, reader: BorrowedReader | null | undefined): boolean {
+  if (reader == null) return sock.write(b);
+  if (sock.writableLength !== 0) return sock.write(Buffer.from(b));
+  const ok = sock.write(b);
+  if (sock.writableLength !== 0 && (sock as Duplex & { encrypted?: boolean }).encrypted !== true) reader.retain();
+  return ok;
+}
 
 /** One accepted HTTP/1 connection being proxied. */
 export class H1Session implements PoolOwner {
@@ -73,6 +91,10 @@ export class H1Session implements PoolOwner {
   #resClose = false;
   #resBytesSent = false;
   #up: PooledConnection | undefined;
+  /** Reads of the accepted socket into a reused buffer (undefined: the 'data' path). */
+  readonly #downReader: BorrowedReader | undefined;
+  /** The same for the upstream of the moment (null: the 'data' path). */
+  #upReader: BorrowedReader | null = null;
   #stats: RouteStats | undefined;
   #started = 0;
   #pausedForUp = false;
@@ -86,12 +108,16 @@ export class H1Session implements PoolOwner {
   constructor(down: Duplex, options: H1SessionOptions, initial?: Buffer) {
     this.#down = down;
     this.#o = options;
-    down.on('data', this.#onDownData);
+    // A CONNECT hands the socket to the 'data'-based opaque path, which cannot follow borrowed reads.
+    const adopted = options.onConnect === undefined ? BorrowedReader.adopt(down, this.#onDownData) : undefined;
+    this.#downReader = adopted?.reader;
+    if (adopted === undefined) down.on('data', this.#onDownData);
     down.on('drain', this.#onDownDrain);
     down.on('end', this.#onDownEnd);
     down.on('error', () => {});
     down.on('close', this.#onDownClose);
     if (initial !== undefined && initial.length > 0) this.#onDownData(initial);
+    if (adopted !== undefined) for (const b of adopted.queued) this.#onDownData(b);
   }
 
   /** Stops after the exchange in flight (or now, when idle): graceful drain. */
@@ -101,6 +127,29 @@ export class H1Session implements PoolOwner {
   }
 
   readonly #onDownData = (chunk: Buffer): void => {
+    this.#handleDown(chunk);
+    if (this.#downReader !== undefined) this.#keepDown(chunk.buffer);
+  };
+
+  /**
+   * After a borrowed chunk: copy what outlives the call (the next read overwrites it):
+   * held bytes, and the request head while it may still be written (upstream not yet
+   * there, or a replay on a fresh connection if the pooled one turns out stale).
+   */
+  #keepDown(mem: ArrayBufferLike): void {
+    if (this.#pending !== undefined && this.#pending.buffer === mem) this.#pending = Buffer.from(this.#pending);
+    const head = this.#reqHead;
+    if (head !== undefined && head.buffer === mem && (this.#state === ST_WAIT_UP || (this.#resState === RES_HEAD && this.#req?.body === 'none' && !this.#retried))) {
+      this.#reqHead = Buffer.from(head);
+    }
+  }
+
+  /** Writes client bytes upstream (see writeBorrowed). */
+  #writeUp(sock: Duplex, b: Buffer): boolean {
+    return writeBorrowed(sock, b, this.#downReader);
+  }
+
+  #handleDown(chunk: Buffer): void {
     switch (this.#state) {
       case ST_HEAD:
         this.#pending = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
@@ -116,12 +165,12 @@ export class H1Session implements PoolOwner {
         if (this.#pending.length > this.#o.maxHeadBytes) this.#pauseDown();
         return;
       case ST_TUNNEL:
-        if (this.#up !== undefined && !this.#up.socket.write(chunk)) this.#pauseDown(true);
+        if (this.#up !== undefined && !this.#writeUp(this.#up.socket, chunk)) this.#pauseDown(true);
         return;
       default:
         return;
     }
-  };
+  }
 
   #pauseDown(forDrain = false): void {
     if (forDrain) this.#pausedForDrain = true;
@@ -190,6 +239,7 @@ export class H1Session implements PoolOwner {
       return;
     }
     this.#up = up;
+    this.#upReader = upstreamReader(up);
     this.#writeHead(up.socket);
     this.#state = ST_REQ_BODY;
     if (this.#reqFramer.done) {
@@ -215,7 +265,7 @@ export class H1Session implements PoolOwner {
       origin = slash < 0 ? '/' : head.target.slice(slash);
     }
     if (origin === undefined && head.drop === undefined && add === undefined) {
-      sock.write(raw);
+      this.#writeUp(sock, raw);
       return;
     }
     // Rebuild into one buffer: one small copy is cheaper than a corked writev of slices.
@@ -242,7 +292,7 @@ export class H1Session implements PoolOwner {
       this.#destroy();
       return;
     }
-    if (n > 0 && !this.#up!.socket.write(n === buf.length ? buf : buf.subarray(0, n))) this.#pauseDown(true);
+    if (n > 0 && !this.#writeUp(this.#up!.socket, n === buf.length ? buf : buf.subarray(0, n))) this.#pauseDown(true);
     if (this.#reqFramer.done) {
       if (n < buf.length) this.#pending = buf.subarray(n);
       this.#requestComplete();
@@ -256,8 +306,14 @@ export class H1Session implements PoolOwner {
 
   /** Upstream bytes (PoolOwner). */
   onUpData(chunk: Buffer): void {
+    this.#handleUp(chunk);
+    // A partial response head outlives this borrowed chunk: copy it.
+    if (this.#resPending !== undefined && this.#resPending.buffer === chunk.buffer) this.#resPending = Buffer.from(this.#resPending);
+  }
+
+  #handleUp(chunk: Buffer): void {
     if (this.#state === ST_TUNNEL) {
-      if (!this.#down.write(chunk)) this.#pauseUp();
+      this.#writeDown(chunk);
       return;
     }
     if (this.#resState === RES_BODY) {
@@ -322,7 +378,7 @@ export class H1Session implements PoolOwner {
 
   #writeDown(b: Buffer): void {
     this.#resBytesSent = true;
-    if (!this.#down.write(b)) this.#pauseUp();
+    if (!writeBorrowed(this.#down, b, this.#upReader)) this.#pauseUp();
   }
 
   #pauseUp(): void {
@@ -455,6 +511,7 @@ export class H1Session implements PoolOwner {
     this.#pausedForDrain = false;
     this.#down.resume(); // Read and discard until the client closes its side.
     this.#down.removeListener('data', this.#onDownData);
+    this.#downReader?.redirect(discard);
   }
 
   #destroy(): void {
