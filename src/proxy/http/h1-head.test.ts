@@ -79,3 +79,21 @@ test('BodyFramer rejects malformed chunk sizes and counts Content-Length exactly
   f.reset('chunked', 0);
   assert.equal(f.consume(Buffer.from('fffffffffffff\r\n'), 0), -1, 'more than 12 hex digits');
 });
+
+test('parseRequestHead() matches header names in any case and trims values', () => {
+  const h = req('POST / HTTP/1.1\r\nX-Other: 1\r\nhOsT:   a:1  \r\nCONTENT-length:3\r\nconnection: Close\r\n\r\n', ['x-other']);
+  assert.ok(!('error' in h));
+  assert.deepEqual([h.host, h.body, h.length, h.close, h.drop], ['a:1', 'length', 3, true, [17, 29]]);
+});
+
+test('parseResponseHead() reads the three-digit status and refuses anything else', () => {
+  const r = (text: string) => {
+    const b = Buffer.from(text, 'latin1');
+    return parseResponseHead(b, headEnd(b), 'GET');
+  };
+  assert.equal((r('HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n') as { status: number }).status, 404);
+  assert.equal((r('HTTP/1.0 503 Service Unavailable\r\nconnection: keep-alive\r\ncontent-length: 1\r\n\r\n') as { status: number; close: boolean }).close, false);
+  for (const bad of ['HTTP/1.1 2x0 OK\r\n\r\n', 'HTTP/1.1 099 Low\r\n\r\n', 'HTTP/1.1 2000 OK\r\n\r\n', 'HTTP/1.1 200 OK\r\nBad : x\r\n\r\n']) {
+    assert.ok('error' in r(bad), JSON.stringify(bad));
+  }
+});

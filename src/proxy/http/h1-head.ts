@@ -74,41 +74,54 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
   let connUpgrade = false;
   let chunked = false;
   let length = -1;
-  const r = parseHeaders(s, lineEnd + 2, (name, value, start, stop) => {
-    switch (name.length) {
+  // One pass over the header lines; a string is made only for a header the proxy reads.
+  let pos = lineEnd + 2;
+  const n = s.length;
+  while (pos < n) {
+    let e = s.indexOf('\r\n', pos);
+    if (e < 0) e = n;
+    const colon = lineColon(s, pos, e);
+    if (colon < 0) return { error: 'malformed' };
+    switch (colon - pos) {
       case 4:
-        if (name.toLowerCase() === 'host') head.host = value;
+        if (nameIs(s, pos, 'host')) head.host = value(s, colon, e);
         break;
       case 7:
-        if (name.toLowerCase() === 'upgrade') hasUpgradeHeader = true;
+        if (nameIs(s, pos, 'upgrade')) hasUpgradeHeader = true;
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') {
-          const v = value.toLowerCase();
+        if (nameIs(s, pos, 'connection')) {
+          const v = value(s, colon, e).toLowerCase();
           if (v.includes('close')) head.close = true;
           else if (v.includes('keep-alive')) head.close = false;
           if (v.includes('upgrade')) connUpgrade = true;
         }
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') {
-          const n = parseLength(value);
-          if (n < 0 || (length >= 0 && n !== length)) return false;
-          length = n;
+        if (nameIs(s, pos, 'content-length')) {
+          const len = parseLength(value(s, colon, e));
+          if (len < 0 || (length >= 0 && len !== length)) return { error: 'malformed' };
+          length = len;
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
-          if (!value.toLowerCase().endsWith('chunked')) return false;
+        if (nameIs(s, pos, 'transfer-encoding')) {
+          if (!value(s, colon, e).toLowerCase().endsWith('chunked')) return { error: 'malformed' };
           chunked = true;
         }
         break;
     }
-    if (dropNames.length > 0 && dropNames.includes(name.toLowerCase())) (head.drop ??= []).push(start, stop);
-    return true;
-  });
+    for (let i = 0; i < dropNames.length; i++) {
+      const d = dropNames[i]!;
+      if (d.length === colon - pos && nameIs(s, pos, d)) {
+        (head.drop ??= []).push(pos, e + 2);
+        break;
+      }
+    }
+    pos = e + 2;
+  }
   // Both Content-Length and chunked is how request smuggling starts: refuse it.
-  if (!r || (chunked && length >= 0)) return { error: 'malformed' };
+  if (chunked && length >= 0) return { error: 'malformed' };
   if (chunked) head.body = 'chunked';
   else if (length > 0) { head.body = 'length'; head.length = length; }
   head.upgrade = hasUpgradeHeader && connUpgrade;
@@ -122,27 +135,33 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
 export function parseResponseHead(buf: Buffer, end: number, method: string): ResponseHead | HeadError {
   const s = buf.toString('latin1', 0, end - 2);
   if (!s.startsWith('HTTP/1.')) return { error: 'malformed' };
-  const status = Number(s.slice(9, 12));
-  if (!Number.isInteger(status) || status < 100 || status > 999) return { error: 'malformed' };
+  const status = statusCode(s);
+  if (status < 0) return { error: 'malformed' };
   const lineEnd = s.indexOf('\r\n');
   const head: ResponseHead = { status, body: 'eof', length: 0, close: s.charCodeAt(7) === 0x30, end };
   let chunked = false;
   let length = -1;
-  const r = parseHeaders(s, lineEnd < 0 ? s.length : lineEnd + 2, (name, value) => {
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      const v = value.toLowerCase();
+  const n = s.length;
+  let pos = lineEnd < 0 ? n : lineEnd + 2;
+  while (pos < n) {
+    let e = s.indexOf('\r\n', pos);
+    if (e < 0) e = n;
+    const colon = lineColon(s, pos, e);
+    if (colon < 0) return { error: 'malformed' };
+    const len = colon - pos;
+    if (len === 10 && nameIs(s, pos, 'connection')) {
+      const v = value(s, colon, e).toLowerCase();
       if (v.includes('close')) head.close = true;
       else if (v.includes('keep-alive')) head.close = false;
-    } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
-      const n = parseLength(value);
-      if (n < 0 || (length >= 0 && n !== length)) return false;
-      length = n;
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
-      chunked = value.toLowerCase().endsWith('chunked');
+    } else if (len === 14 && nameIs(s, pos, 'content-length')) {
+      const l = parseLength(value(s, colon, e));
+      if (l < 0 || (length >= 0 && l !== length)) return { error: 'malformed' };
+      length = l;
+    } else if (len === 17 && nameIs(s, pos, 'transfer-encoding')) {
+      chunked = value(s, colon, e).toLowerCase().endsWith('chunked');
     }
-    return true;
-  });
-  if (!r) return { error: 'malformed' };
+    pos = e + 2;
+  }
   if (method === 'HEAD' || status === 204 || status === 304 || status < 200) head.body = 'none';
   else if (chunked) head.body = 'chunked';
   else if (length >= 0) { head.body = length === 0 ? 'none' : 'length'; head.length = length; }
@@ -150,20 +169,43 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
   return head;
 }
 
-type OnHeader = (name: string, value: string, lineStart: number, lineStop: number) => boolean;
+/**
+ * The colon of the header line `s[pos, e)`, or -1 when the line is malformed: no colon,
+ * an empty name, an obsolete folded line (leading space or tab), or a space before the colon.
+ */
+function lineColon(s: string, pos: number, e: number): number {
+  const colon = s.indexOf(':', pos);
+  if (colon <= pos || colon > e) return -1;
+  const c0 = s.charCodeAt(pos);
+  if (c0 === 0x20 || c0 === 0x09 || s.charCodeAt(colon - 1) === 0x20) return -1;
+  return colon;
+}
 
-function parseHeaders(s: string, pos: number, onHeader: OnHeader): boolean {
-  while (pos < s.length) {
-    let e = s.indexOf('\r\n', pos);
-    if (e < 0) e = s.length;
-    const colon = s.indexOf(':', pos);
-    // No colon, an empty name, or an obsolete folded line (leading space): malformed.
-    if (colon <= pos || colon > e || s.charCodeAt(pos) === 0x20 || s.charCodeAt(pos) === 0x09) return false;
-    if (s.charCodeAt(colon - 1) === 0x20) return false;
-    if (!onHeader(s.slice(pos, colon), s.slice(colon + 1, e).trim(), pos, Math.min(e + 2, s.length + 2))) return false;
-    pos = e + 2;
+/** True when the header name at `s[pos…]` equals `lower` (lower-case ASCII, same length checked by the caller) ignoring case. */
+function nameIs(s: string, pos: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = s.charCodeAt(pos + i);
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** The value of the header line whose colon is at `colon` and which ends at `e`, without surrounding whitespace. */
+function value(s: string, colon: number, e: number): string {
+  return s.slice(colon + 1, e).trim();
+}
+
+/** The three-digit status of a status line, or -1. */
+function statusCode(s: string): number {
+  if (s.length < 12) return -1;
+  if (s.length > 12 && s.charCodeAt(12) !== 0x20 && s.charCodeAt(12) !== 0x0d) return -1;
+  let v = 0;
+  for (let i = 9; i < 12; i++) {
+    const c = s.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v < 100 ? -1 : v;
 }
 
 function parseLength(v: string): number {
