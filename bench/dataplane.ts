@@ -16,11 +16,15 @@
  * (`--rate`, default 1,000 req/s, h2load `--rps`): latency added over direct at p50 and
  * p99, as Linkerd and Istio publish theirs. Prints per run requests/s, p50/p99, CPU
  * µs per request per hop (/proc utime+stime of both hops over the measured run), each
- * proxy's peak RSS (VmHWM, reset before every scenario), and the ratios weft/HAProxy
- * and weft/direct; `--json` prints one JSON object instead of tables.
+ * proxy's peak RSS (VmHWM, reset before every scenario) and peak anonymous memory
+ * (RssAnon sampled every 100 ms: the process' own pages, without the `node` binary and
+ * libraries that every proxy shares through the page cache), and the ratios
+ * weft/HAProxy and weft/direct; `--json` prints one JSON object instead of tables.
+ * The weft proxies run with the platform's `node` flags (PROXY_NODE_FLAGS) unless
+ * `--node-flags` gives others (`--node-flags=` for none).
  *
  *   npm run bench:dataplane -- --duration 5 --json
- *   node bench/dataplane.ts --protocols http1,tcp --connections 64 --node-flags '--max-semi-space-size=1'
+ *   node bench/dataplane.ts --protocols http1,tcp --connections 64 --node-flags '--max-semi-space-size=2'
  *
  * Installs wrk, haproxy and nghttp2-client (h2load) with apt-get when missing.
  */
@@ -30,6 +34,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PROXY_NODE_FLAGS } from '../src/platform/index.ts';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
 import { buildLean } from './build-lean.ts';
 
@@ -45,7 +50,7 @@ export type DataplaneOptions = {
   connections: number[];
   runs: number;
   json: boolean;
-  /** Extra `node` flags for the weft proxies (V8 memory flags, say). */
+  /** `node` flags for the weft proxies: the platform's (PROXY_NODE_FLAGS) unless given. */
   nodeFlags: string[];
   /** Fixed-rate phase in requests per second (0 skips it). */
   rate: number;
@@ -65,6 +70,13 @@ export type Measure = {
   cpuUsPerReqPerHop: number | undefined;
   /** Largest VmHWM of the hops during the scenario, MB. */
   peakRssMb: number | undefined;
+  /**
+   * Largest RssAnon of the hops during the scenario (warm-up included), MB, sampled
+   * every {@link ANON_SAMPLE_MS}: the pages only this process has (heaps, buffers,
+   * stacks). The rest of RSS is file-backed (the binary, libraries), shared by every
+   * process that runs the same `node` or `haproxy`.
+   */
+  peakAnonMb: number | undefined;
 };
 
 type Scenario = 'direct' | 'haproxy' | 'weft' | 'h1-over-h2';
@@ -124,6 +136,36 @@ function cpuTicks(pid: number): number {
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** How often a scenario samples its hops' anonymous memory. */
+const ANON_SAMPLE_MS = 100;
+
+/** RssAnon of a process in MB (0 once it is gone). */
+function anonMb(pid: number): number {
+  try {
+    const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the largest RssAnon of `pids` until `stop()`, which returns it (MB). */
+function sampleAnon(pids: number[]): { stop(): number } {
+  let peak = 0;
+  const sample = (): void => {
+    for (const p of pids) peak = Math.max(peak, anonMb(p));
+  };
+  sample();
+  const timer = setInterval(sample, ANON_SAMPLE_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
 }
 
 /** Resets VmHWM to the current RSS (Linux ≥ 4.0), so each scenario's peak is its own. */
@@ -217,15 +259,18 @@ function load(protocol: Protocol, url: string, c: number, durationS: number, grp
 /** Warms up, then measures one scenario with the CPU and peak RSS of its hops. */
 async function measure(protocol: Protocol, t: Target, c: number, o: DataplaneOptions, grpcBody: string, rps?: number): Promise<Measure> {
   for (const p of t.pids) resetPeakRss(p);
+  const anon = sampleAnon(t.pids);
   if (o.warmupS > 0) await load(protocol, t.url, c, o.warmupS, grpcBody, rps);
   const before = t.pids.map(cpuTicks);
   const r = await load(protocol, t.url, c, o.durationS, grpcBody, rps);
   const ticks = t.pids.reduce((sum, p, i) => sum + cpuTicks(p) - before[i]!, 0);
+  const peakAnon = anon.stop();
   if (r.errors > 0) log(`${protocol} ${t.url} c=${c}: ${r.errors} errors`);
   return {
     ...r,
     cpuUsPerReqPerHop: t.pids.length === 0 || r.requests === 0 ? undefined : (ticks / CLK_TCK / t.pids.length) * 1e6 / r.requests,
     peakRssMb: t.pids.length === 0 ? undefined : Math.max(...t.pids.map(peakRssMb)),
+    peakAnonMb: t.pids.length === 0 ? undefined : peakAnon,
   };
 }
 
@@ -237,6 +282,7 @@ function median(ms: Measure[]): Measure {
   return {
     rps: pick((m) => m.rps)!, p50: pick((m) => m.p50)!, p99: pick((m) => m.p99)!, requests: pick((m) => m.requests)!,
     errors: ms.reduce((a, m) => a + m.errors, 0), cpuUsPerReqPerHop: pick((m) => m.cpuUsPerReqPerHop), peakRssMb: pick((m) => m.peakRssMb),
+    peakAnonMb: pick((m) => m.peakAnonMb),
   };
 }
 
@@ -402,9 +448,9 @@ function report(saturation: Record<string, Record<string, Record<string, Measure
   for (const [protocol, byConc] of Object.entries(saturation)) {
     const perConc: Record<string, Record<string, number | undefined>> = {};
     for (const [conc, r] of Object.entries(byConc)) {
-      lines.push(`\n${protocol} ${conc}   req/s   p50 ms   p99 ms   CPU µs/req/hop   peak RSS MB   errors`);
+      lines.push(`\n${protocol} ${conc}   req/s   p50 ms   p99 ms   CPU µs/req/hop   peak RSS MB   peak anon MB   errors`);
       for (const [name, m] of Object.entries(r)) {
-        lines.push(`  ${name.padEnd(11)} ${fmt(m.rps, 0, 8)} ${fmt(m.p50, 2, 8)} ${fmt(m.p99, 2, 8)} ${fmt(m.cpuUsPerReqPerHop, 1, 16)} ${fmt(m.peakRssMb, 1, 13)} ${String(m.errors).padStart(8)}`);
+        lines.push(`  ${name.padEnd(11)} ${fmt(m.rps, 0, 8)} ${fmt(m.p50, 2, 8)} ${fmt(m.p99, 2, 8)} ${fmt(m.cpuUsPerReqPerHop, 1, 16)} ${fmt(m.peakRssMb, 1, 13)} ${fmt(m.peakAnonMb, 1, 14)} ${String(m.errors).padStart(8)}`);
       }
       const w = r['weft']!;
       const h = r['haproxy']!;
@@ -415,6 +461,8 @@ function report(saturation: Record<string, Record<string, Record<string, Measure
         cpu_per_request_ratio_vs_haproxy: ratio(w.cpuUsPerReqPerHop, h.cpuUsPerReqPerHop),
         weft_peak_rss_mb: round(w.peakRssMb, 1),
         haproxy_peak_rss_mb: round(h.peakRssMb, 1),
+        weft_peak_anon_mb: round(w.peakAnonMb, 1),
+        haproxy_peak_anon_mb: round(h.peakAnonMb, 1),
         rps_ratio_vs_direct: ratio(w.rps, d.rps),
         p99_ratio_vs_direct: ratio(w.p99, d.p99),
         weft_cpu_us_per_request_per_hop: round(w.cpuUsPerReqPerHop, 1),
@@ -435,6 +483,8 @@ function report(saturation: Record<string, Record<string, Record<string, Measure
       cpu_per_request_ratio_vs_haproxy: worst('cpu_per_request_ratio_vs_haproxy', Math.max),
       weft_peak_rss_mb: worst('weft_peak_rss_mb', Math.max),
       haproxy_peak_rss_mb: worst('haproxy_peak_rss_mb', Math.max),
+      weft_peak_anon_mb: worst('weft_peak_anon_mb', Math.max),
+      haproxy_peak_anon_mb: worst('haproxy_peak_anon_mb', Math.max),
       rps_ratio_vs_direct: worst('rps_ratio_vs_direct', Math.min),
       saturation: { ...perConc },
       runs: byConc,
@@ -463,6 +513,7 @@ function report(saturation: Record<string, Record<string, Record<string, Measure
     out[protocol] = summary;
     lines.push(`  ${protocol} goals: ${Object.entries(verdict).map(([k, v]) => `${k} ${(v as { value: unknown }).value} (goal ${(v as { goal: number }).goal}: ${(v as { met: boolean }).met ? 'met' : 'NOT met'})`).join('; ')}`);
   }
+  lines.push(`\nweft proxies ran as: node ${o.nodeFlags.join(' ')} <lean proxy entry>`);
   if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else process.stdout.write(`${lines.join('\n')}\n`);
   return out;
@@ -481,7 +532,7 @@ export function dataplaneOptions(argv: string[]): DataplaneOptions {
       protocols: { type: 'string', default: PROTOCOLS.join(',') },
       alternatives: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      'node-flags': { type: 'string', default: '' },
+      'node-flags': { type: 'string' },
     },
   });
   const protocols = values.protocols.split(',').filter((p) => p !== '');
@@ -495,7 +546,7 @@ export function dataplaneOptions(argv: string[]): DataplaneOptions {
     protocols: protocols as Protocol[],
     alternatives: values.alternatives,
     json: values.json,
-    nodeFlags: values['node-flags'].split(' ').filter((f) => f !== ''),
+    nodeFlags: values['node-flags'] === undefined ? [...PROXY_NODE_FLAGS] : values['node-flags'].split(' ').filter((f) => f !== ''),
   };
 }
 

@@ -11,7 +11,7 @@ export {
 export {
   ADMIN_PORT, controlPlaneAddresses, DESTINATION_PORT, IDENTITY_PORT, type ControlPlaneAddresses,
 } from './control-plane-addresses.ts';
-export { LocalPod, PROXY_CONTAINER, PROXY_UID } from './local-pod.ts';
+export { LocalPod, PROXY_CONTAINER, PROXY_NODE_FLAGS, PROXY_UID } from './local-pod.ts';
 export { platformDir, readMeshRecord, type MeshRecord } from './mesh-record.ts';
 export { startMeshDashboard, type MeshDashboard, type MeshDashboardOptions } from './mesh-dashboard.ts';
 export { meshNames, type MeshNames } from './names.ts';

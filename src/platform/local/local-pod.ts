@@ -11,6 +11,14 @@ import { runProbe } from './probe.ts';
 export const PROXY_UID = 2102;
 /** `weft proxy`'s lean entry point (src/cli/proxy.ts runs itself when it is the main module). */
 const PROXY_ENTRY = join(dirname(new URL(import.meta.url).pathname), '../../cli/proxy.ts');
+/**
+ * `node` flags every proxy runs with; bench/dataplane.ts starts its weft proxies with
+ * these too, so the benchmark measures the sidecar as the platform runs it.
+ * `--max-semi-space-size=1`: a 1 MB young generation. Under HTTP/2 load V8 otherwise
+ * grows it far beyond what is live (~220 → ~105 MB peak RSS at no throughput cost,
+ * bench/README.md).
+ */
+export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 /** The proxy's admin port (`/ready`, `/metrics`). */
 const PROXY_ADMIN_PORT = 4191;
 const PROXY_READINESS: Probe = { httpGet: { path: '/ready', port: PROXY_ADMIN_PORT }, periodSeconds: 2 };
@@ -107,10 +115,8 @@ export class LocalPod {
       this.#proxy = new ContainerProcess({
         netns: net.netns,
         // The lean entry point: `weft proxy` without every other subcommand's modules
-        // (tens of MB less per pod; docs/proxy.md). A 1 MB young generation: under
-        // HTTP/2 load it halved peak RSS (~220 → ~105 MB) at no throughput cost
-        // (bench/README.md).
-        argv: [process.execPath, '--max-semi-space-size=1', PROXY_ENTRY],
+        // (tens of MB less per pod; docs/proxy.md).
+        argv: [process.execPath, ...PROXY_NODE_FLAGS, PROXY_ENTRY],
         env: { ...ctx.proxyEnv, HOME: proxyDir },
         uid: PROXY_UID,
         cwd: proxyDir,
