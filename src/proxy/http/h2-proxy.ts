@@ -63,8 +63,11 @@ export type H2Target = { session: http2.ClientHttp2Session; stats: RouteStats | 
 
 /** Per-connection behaviour of an `H2Proxy`. */
 export type H2ConnectionOptions = {
-  /** Picks the upstream for a stream (`authority` from :authority); an Error answers 502/503. */
-  route(authority: string, cb: (err: Error | null, target?: H2Target, status?: number) => void): void;
+  /**
+   * Picks the upstream for a stream (`authority` from :authority). An Error answers
+   * `status` (502 by default) with `l5d-proxy-error`, counted in `stats` when given.
+   */
+  route(authority: string, cb: (err: Error | null, target?: H2Target, status?: number, stats?: RouteStats) => void): void;
   /** Extra request headers (inbound: `l5d-client-id`). */
   addHeaders: Record<string, string> | undefined;
   /** Request header names removed before forwarding. */
@@ -125,10 +128,15 @@ export class H2Proxy {
     }
     const started = performance.now();
     const a = headers[':authority'];
-    st.o.route(typeof a === 'string' ? a : '', (err, target, status) => {
+    st.o.route(typeof a === 'string' ? a : '', (err, target, status, stats) => {
       if (err !== null || target === undefined) {
+        const code = status ?? 502;
+        if (stats !== undefined) {
+          stats.request();
+          stats.response(code, true, performance.now() - started, headers[':method'] as string, headers[':path'] as string);
+        }
         if (!stream.destroyed && !stream.headersSent) {
-          stream.respond({ ':status': status ?? 502, 'l5d-proxy-error': err?.message ?? 'no upstream' }, { endStream: true });
+          stream.respond({ ':status': code, 'l5d-proxy-error': err?.message ?? 'no upstream' }, { endStream: true });
         }
         return;
       }

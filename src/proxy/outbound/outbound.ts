@@ -56,6 +56,9 @@ type Route = {
   noEndpoints: RouteStats | undefined;
 };
 
+/** The route an HTTP/1 connection used last, by authority. */
+type LastRoute = { authority: string | undefined; route: Route | undefined };
+
 /** Routes outbound traffic for one proxy. */
 export class Outbound {
   readonly #ctx: ProxyContext;
@@ -126,12 +129,13 @@ export class Outbound {
 
   #http1(socket: Duplex, authority: string | undefined, initial: Buffer | undefined): void {
     const ctx = this.#ctx;
+    const last: LastRoute = { authority: undefined, route: undefined };
     const session = new H1Session(socket, {
       maxHeadBytes: ctx.config.maxHeadBytes,
       dropRequestHeaders: H1_DROP_HEADERS,
       addRequestHeaders: undefined,
       originForm: authority === undefined,
-      route: (head, owner, fresh, cb) => this.#routeH1(head, authority, owner, fresh, cb),
+      route: (head, owner, fresh, cb) => this.#routeH1(head, authority, last, owner, fresh, cb),
       ...(authority === undefined
         ? {
           onConnect: (target: string, s: Duplex, rest: Buffer | undefined) => {
@@ -147,7 +151,7 @@ export class Outbound {
     socket.resume();
   }
 
-  #routeH1(head: RequestHead, fixed: string | undefined, owner: PoolOwner, fresh: boolean, cb: (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void): void {
+  #routeH1(head: RequestHead, fixed: string | undefined, last: LastRoute, owner: PoolOwner, fresh: boolean, cb: (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void): void {
     let authority = fixed;
     const t = head.target;
     if (t.charCodeAt(0) !== 0x2f && (t.startsWith('http://') || t.startsWith('HTTP://'))) {
@@ -160,10 +164,16 @@ export class Outbound {
       cb(new ProxyHttpError(400, 'request names no target: send an absolute URL or a Host header'));
       return;
     }
-    const route = this.#route(authority, 80, 'http1');
+    // A connection's requests nearly always name one authority: skip the key string and map lookup.
+    let route = authority === last.authority ? last.route : undefined;
     if (route === undefined) {
-      cb(new ProxyHttpError(400, `cannot route to "${authority}"`));
-      return;
+      route = this.#route(authority, 80, 'http1');
+      if (route === undefined) {
+        cb(new ProxyHttpError(400, `cannot route to "${authority}"`));
+        return;
+      }
+      last.authority = authority;
+      last.route = route;
     }
     // The usual case, a known destination, goes straight on: no `#ready` closure per request.
     const d = route.handle.current();
@@ -275,11 +285,13 @@ export class Outbound {
         this.#ready(route, () => {
           const target = this.#pick(route);
           if (target === undefined || route.dest === undefined) {
-            cb(new Error(route.dest?.reason ?? `no endpoints for "${authority ?? a}"`), undefined, 503);
+            // Counted like HTTP/1's 503: the proxy answered, no endpoint was involved.
+            route.noEndpoints ??= ctx.metrics.route('outbound', route.dest?.authority ?? authority ?? a, 'no_identity', undefined);
+            cb(new Error(route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority ?? a}"`), undefined, 503, route.noEndpoints);
             return;
           }
           this.#h2Session(target, route.dest, (err, t) => {
-            if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502);
+            if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502, target.stats);
             else cb(null, t);
           });
         });
