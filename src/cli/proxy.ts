@@ -10,7 +10,7 @@
  * src/identity, src/destination and src/proxy-init are loaded only when their
  * flags ask for them: a proxy with static files and a table stays small.
  */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../errors/index.ts';
 import {
   DEFAULT_OPAQUE_PORTS, fileCredentials, identityCredentials, LOG_LEVELS, Logger, normalizeAuthority, PROXY_DEFAULTS, startProxy,
@@ -43,64 +43,137 @@ type ProxyFlags = {
   destinationServerName?: string;
   destinationContext?: string;
   discoveryTimeout: string;
-  transparent: string;
+  /** True when given without a value (`--transparent`), as commander does. */
+  transparent: string | boolean;
   logLevel: string;
 };
+
+/**
+ * One flag of `weft proxy`, as data: `weft proxy` builds commander options from it,
+ * the lean entry point parses argv with it (without loading commander, ~3 MB of
+ * resident memory in a process that runs beside every workload).
+ */
+type ProxyOption = {
+  /** Commander syntax: `--name <value>` (required value) or `--name [value]` (optional). */
+  flags: string;
+  description: string;
+  env: string;
+  default?: string | string[];
+  /** Repeatable: every use adds to a list. */
+  repeat?: true;
+};
+
+const PROXY_OPTIONS: readonly ProxyOption[] = [
+  { flags: '--inbound-addr <host:port>', description: 'inbound listener', env: 'WEFT_PROXY_INBOUND_ADDR', default: '0.0.0.0:4143' },
+  { flags: '--outbound-addr <host:port>', description: 'outbound listener (an HTTP proxy: absolute URLs and CONNECT)', env: 'WEFT_PROXY_OUTBOUND_ADDR', default: '127.0.0.1:4140' },
+  { flags: '--admin-addr <host:port>', description: 'admin listener: /metrics /ready /live /shutdown', env: 'WEFT_PROXY_ADMIN_ADDR', default: '0.0.0.0:4191' },
+  { flags: '--outbound-target <[host:]port=authority>', description: 'extra outbound listener whose connections all go to authority (repeatable)', env: 'WEFT_PROXY_OUTBOUND_TARGETS', default: [], repeat: true },
+  { flags: '--inbound-forward-port <port>', description: 'application port for inbound connections without a transport header (plain clients)', env: 'WEFT_PROXY_INBOUND_FORWARD_PORT' },
+  { flags: '--inbound-forward-host <host>', description: 'address of the application', env: 'WEFT_PROXY_INBOUND_FORWARD_HOST', default: '127.0.0.1' },
+  { flags: '--dst <authority=host:port[#identity],…>', description: 'static discovery entry (repeatable)', env: 'WEFT_PROXY_DESTINATIONS', default: [], repeat: true },
+  { flags: '--opaque-ports <ports>', description: 'target ports that skip protocol detection, comma-separated, ranges allowed', env: 'WEFT_PROXY_OPAQUE_PORTS', default: DEFAULT_OPAQUE_PORTS.join(',') },
+  { flags: '--detect-timeout <duration>', description: 'how long detection waits for the first bytes', env: 'WEFT_PROXY_DETECT_TIMEOUT', default: '10s' },
+  { flags: '--connect-timeout <duration>', description: 'connect and mesh handshake timeout', env: 'WEFT_PROXY_CONNECT_TIMEOUT', default: '3s' },
+  { flags: '--idle-timeout <duration>', description: 'close accepted connections idle this long', env: 'WEFT_PROXY_IDLE_TIMEOUT', default: '5m' },
+  { flags: '--shutdown-grace-period <duration>', description: 'how long a drain lets in-flight requests finish', env: 'WEFT_PROXY_SHUTDOWN_GRACE_PERIOD', default: '30s' },
+  { flags: '--max-header-bytes <n>', description: 'largest HTTP/1 request or response head', env: 'WEFT_PROXY_MAX_HEADER_BYTES', default: '65536' },
+  { flags: '--key-file <path>', description: 'workload private key (PEM)', env: 'WEFT_PROXY_KEY_FILE' },
+  { flags: '--cert-file <path>', description: 'workload certificate chain, leaf first (PEM)', env: 'WEFT_PROXY_CERT_FILE' },
+  { flags: '--trust-anchors-file <path>', description: 'trust anchors (PEM)', env: 'WEFT_PROXY_TRUST_ANCHORS_FILE' },
+  { flags: '--credentials-poll <duration>', description: 'how often the credential files are re-read', env: 'WEFT_PROXY_CREDENTIALS_POLL', default: '2s' },
+  { flags: '--identity-name <name>', description: 'this workload\'s identity: requested from the identity service, or checked against --cert-file', env: 'WEFT_PROXY_IDENTITY_NAME' },
+  { flags: '--identity-token-file <path>', description: 'service account token for the identity service (re-read before every call)', env: 'WEFT_PROXY_IDENTITY_TOKEN_FILE' },
+  { flags: '--identity-addr <host:port>', description: 'identity service address: certificates from it instead of --key-file/--cert-file', env: 'WEFT_PROXY_IDENTITY_SVC_ADDR' },
+  { flags: '--identity-server-name <name>', description: 'name on the identity service\'s certificate (default weft-identity.<cp-ns>.serviceaccount.identity.<cp-ns>.<trust-domain>)', env: 'WEFT_PROXY_IDENTITY_SVC_NAME' },
+  { flags: '--destination-addr <host:port>', description: 'destination service address: live discovery instead of --dst', env: 'WEFT_PROXY_DESTINATION_SVC_ADDR' },
+  { flags: '--destination-server-name <name>', description: 'name on the destination service\'s certificate (default weft-destination.<cp-ns>.serviceaccount.identity.<cp-ns>.<trust-domain>)', env: 'WEFT_PROXY_DESTINATION_SVC_NAME' },
+  { flags: '--destination-context <json>', description: 'context token sent with every lookup (default {"ns":<namespace of --identity-name>,"pod":$WEFT_PROXY_POD_NAME})', env: 'WEFT_PROXY_DESTINATION_CONTEXT' },
+  { flags: '--discovery-timeout <duration>', description: 'how long a request waits for discovery\'s first answer', env: 'WEFT_PROXY_DISCOVERY_TIMEOUT', default: '5s' },
+  { flags: '--transparent [bool]', description: 'route by the original destination of iptables-redirected connections (proxy-init)', env: 'WEFT_PROXY_TRANSPARENT', default: 'false' },
+  { flags: '--log-level <level>', description: `one of ${LOG_LEVELS.join(', ')}`, env: 'WEFT_PROXY_LOG_LEVEL', default: 'info' },
+];
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 /** Lists from the environment are separated by commas, semicolons or whitespace. */
 const splitList = (v: string): string[] => v.split(/[\s,;]+/).filter((s) => s !== '');
+/** `--inbound-addr <host:port>` → `inbound-addr`. */
+const longName = (flags: string): string => flags.slice(2).split(/[ =]/)[0]!;
+/** `inbound-addr` → `inboundAddr`, commander's attribute name. */
+const attribute = (name: string): string => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /** `weft proxy`. */
 export function registerProxy(program: Command): void {
-  program
+  const cmd = program
     .command('proxy')
-    .description('run the sidecar proxy: mTLS between workloads, protocol detection, metrics')
-    .addOption(new Option('--inbound-addr <host:port>', 'inbound listener').env('WEFT_PROXY_INBOUND_ADDR').default('0.0.0.0:4143'))
-    .addOption(new Option('--outbound-addr <host:port>', 'outbound listener (an HTTP proxy: absolute URLs and CONNECT)').env('WEFT_PROXY_OUTBOUND_ADDR').default('127.0.0.1:4140'))
-    .addOption(new Option('--admin-addr <host:port>', 'admin listener: /metrics /ready /live /shutdown').env('WEFT_PROXY_ADMIN_ADDR').default('0.0.0.0:4191'))
-    .addOption(new Option('--outbound-target <[host:]port=authority>', 'extra outbound listener whose connections all go to authority (repeatable)').env('WEFT_PROXY_OUTBOUND_TARGETS').argParser(collect).default([]))
-    .addOption(new Option('--inbound-forward-port <port>', 'application port for inbound connections without a transport header (plain clients)').env('WEFT_PROXY_INBOUND_FORWARD_PORT'))
-    .addOption(new Option('--inbound-forward-host <host>', 'address of the application').env('WEFT_PROXY_INBOUND_FORWARD_HOST').default('127.0.0.1'))
-    .addOption(new Option('--dst <authority=host:port[#identity],…>', 'static discovery entry (repeatable)').env('WEFT_PROXY_DESTINATIONS').argParser(collect).default([]))
-    .addOption(new Option('--opaque-ports <ports>', 'target ports that skip protocol detection, comma-separated, ranges allowed').env('WEFT_PROXY_OPAQUE_PORTS').default(DEFAULT_OPAQUE_PORTS.join(',')))
-    .addOption(new Option('--detect-timeout <duration>', 'how long detection waits for the first bytes').env('WEFT_PROXY_DETECT_TIMEOUT').default('10s'))
-    .addOption(new Option('--connect-timeout <duration>', 'connect and mesh handshake timeout').env('WEFT_PROXY_CONNECT_TIMEOUT').default('3s'))
-    .addOption(new Option('--idle-timeout <duration>', 'close accepted connections idle this long').env('WEFT_PROXY_IDLE_TIMEOUT').default('5m'))
-    .addOption(new Option('--shutdown-grace-period <duration>', 'how long a drain lets in-flight requests finish').env('WEFT_PROXY_SHUTDOWN_GRACE_PERIOD').default('30s'))
-    .addOption(new Option('--max-header-bytes <n>', 'largest HTTP/1 request or response head').env('WEFT_PROXY_MAX_HEADER_BYTES').default('65536'))
-    .addOption(new Option('--key-file <path>', 'workload private key (PEM)').env('WEFT_PROXY_KEY_FILE'))
-    .addOption(new Option('--cert-file <path>', 'workload certificate chain, leaf first (PEM)').env('WEFT_PROXY_CERT_FILE'))
-    .addOption(new Option('--trust-anchors-file <path>', 'trust anchors (PEM)').env('WEFT_PROXY_TRUST_ANCHORS_FILE'))
-    .addOption(new Option('--credentials-poll <duration>', 'how often the credential files are re-read').env('WEFT_PROXY_CREDENTIALS_POLL').default('2s'))
-    .addOption(new Option('--identity-name <name>', 'this workload\'s identity: requested from the identity service, or checked against --cert-file').env('WEFT_PROXY_IDENTITY_NAME'))
-    .addOption(new Option('--identity-token-file <path>', 'service account token for the identity service (re-read before every call)').env('WEFT_PROXY_IDENTITY_TOKEN_FILE'))
-    .addOption(new Option('--identity-addr <host:port>', 'identity service address: certificates from it instead of --key-file/--cert-file').env('WEFT_PROXY_IDENTITY_SVC_ADDR'))
-    .addOption(new Option('--identity-server-name <name>', 'name on the identity service\'s certificate (default weft-identity.<cp-ns>.serviceaccount.identity.<cp-ns>.<trust-domain>)').env('WEFT_PROXY_IDENTITY_SVC_NAME'))
-    .addOption(new Option('--destination-addr <host:port>', 'destination service address: live discovery instead of --dst').env('WEFT_PROXY_DESTINATION_SVC_ADDR'))
-    .addOption(new Option('--destination-server-name <name>', 'name on the destination service\'s certificate (default weft-destination.<cp-ns>.serviceaccount.identity.<cp-ns>.<trust-domain>)').env('WEFT_PROXY_DESTINATION_SVC_NAME'))
-    .addOption(new Option('--destination-context <json>', 'context token sent with every lookup (default {"ns":<namespace of --identity-name>,"pod":$WEFT_PROXY_POD_NAME})').env('WEFT_PROXY_DESTINATION_CONTEXT'))
-    .addOption(new Option('--discovery-timeout <duration>', 'how long a request waits for discovery\'s first answer').env('WEFT_PROXY_DISCOVERY_TIMEOUT').default('5s'))
-    .addOption(new Option('--transparent [bool]', 'route by the original destination of iptables-redirected connections (proxy-init)').env('WEFT_PROXY_TRANSPARENT').default('false'))
-    .addOption(new Option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`).env('WEFT_PROXY_LOG_LEVEL').default('info'))
-    .action(async (flags: ProxyFlags) => {
-      const log = new Logger(logLevel(flags.logLevel));
-      const { config, close } = await proxySetup(flags, log);
-      let running;
-      try {
-        running = await startProxy(config, { logger: log });
-      } catch (err) {
-        close();
-        throw err;
-      }
-      const stop = (): void => void running.stop();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      await running.stopped;
-      close();
-      process.removeListener('SIGTERM', stop);
-      process.removeListener('SIGINT', stop);
-    });
+    .description('run the sidecar proxy: mTLS between workloads, protocol detection, metrics');
+  for (const o of PROXY_OPTIONS) {
+    // createOption, not `new Option`: this file imports commander's types only.
+    const opt = cmd.createOption(o.flags, o.description).env(o.env);
+    if (o.repeat === true) opt.argParser(collect);
+    if (o.default !== undefined) opt.default(o.default);
+    cmd.addOption(opt);
+  }
+  cmd.action((flags: ProxyFlags) => runProxy(flags));
+}
+
+/**
+ * The lean entry point's command line: the same flags, environment variables and
+ * defaults as `weft proxy` (flags win over the environment), parsed without commander.
+ * `--name value` and `--name=value`; `--transparent` alone means true.
+ */
+export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyFlags | 'help' {
+  const byName = new Map(PROXY_OPTIONS.map((o) => [longName(o.flags), o]));
+  const given = new Map<ProxyOption, string | true | string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : undefined;
+    const o = name === undefined ? undefined : byName.get(name);
+    if (o === undefined) throw new UsageError(`Remove "${arg}": weft proxy has no such ${arg.startsWith('-') ? 'option' : 'argument'} (see --help)`);
+    let value: string | true;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (o.flags.includes('[') && (i + 1 >= argv.length || argv[i + 1]!.startsWith('--'))) value = true;
+    else if (i + 1 < argv.length) value = argv[++i]!;
+    else throw new UsageError(`Give ${arg} a value: ${o.flags}`);
+    given.set(o, o.repeat === true ? collect(String(value), given.get(o) as string[] | undefined) : value);
+  }
+  const flags: Record<string, string | true | string[]> = {};
+  for (const o of PROXY_OPTIONS) {
+    const fromEnv = env[o.env];
+    const v = given.get(o) ?? (fromEnv === undefined ? undefined : o.repeat === true ? [fromEnv] : fromEnv) ?? o.default;
+    if (v !== undefined) flags[attribute(longName(o.flags))] = Array.isArray(v) ? [...v] : v;
+  }
+  return flags as ProxyFlags;
+}
+
+/** Usage text of the lean entry point. */
+function proxyHelp(): string {
+  const rows = PROXY_OPTIONS.map((o) => {
+    const d = o.default === undefined || (Array.isArray(o.default) && o.default.length === 0) ? '' : ` (default: ${JSON.stringify(o.default)})`;
+    return `  ${o.flags}\n      ${o.description}${d} [env: ${o.env}]`;
+  });
+  return `Usage: node src/cli/proxy.ts [options]\n\nrun the sidecar proxy: mTLS between workloads, protocol detection, metrics\n\nOptions:\n${rows.join('\n')}\n`;
+}
+
+/** Runs the proxy until SIGTERM/SIGINT or `POST /shutdown`. */
+async function runProxy(flags: ProxyFlags): Promise<void> {
+  const log = new Logger(logLevel(flags.logLevel));
+  const { config, close } = await proxySetup(flags, log);
+  let running;
+  try {
+    running = await startProxy(config, { logger: log });
+  } catch (err) {
+    close();
+    throw err;
+  }
+  const stop = (): void => void running.stop();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await running.stopped;
+  close();
+  process.removeListener('SIGTERM', stop);
+  process.removeListener('SIGINT', stop);
 }
 
 /** The configuration, with the identity client, destination client and original-destination reader the flags ask for. */
@@ -295,23 +368,21 @@ function portSet(v: string): Set<number> {
 /**
  * The lean entry point: `node src/cli/proxy.ts [flags]` loads only the proxy, not
  * every subcommand's dependencies (about 70 MB less RSS than `weft proxy` today,
- * which matters in a sidecar that runs beside every workload).
+ * which matters in a sidecar that runs beside every workload), and not commander.
  */
 if (import.meta.main) {
   const { WeftError } = await import('../errors/index.ts');
-  const program = new Command('weft-proxy').exitOverride();
-  registerProxy(program);
   try {
-    await program.parseAsync(['proxy', ...process.argv.slice(2)], { from: 'user' });
+    const flags = parseProxyArgs(process.argv.slice(2));
+    if (flags === 'help') process.stdout.write(proxyHelp());
+    else await runProxy(flags);
   } catch (err) {
     if (err instanceof WeftError) {
       process.stderr.write(`error: ${err.message}\n`);
       process.exitCode = 2;
-    } else if (!(err instanceof Error && 'exitCode' in err)) {
+    } else {
       process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = 1;
-    } else {
-      process.exitCode = (err as { exitCode: number }).exitCode === 0 ? 0 : 2;
     }
   }
 }

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { UsageError } from '../errors/index.ts';
+import { parseProxyArgs, registerProxy } from './proxy.ts';
+
+/** What commander's `weft proxy` hands its action for `args` (the action itself is replaced). */
+async function commanderFlags(args: string[], env: Record<string, string>): Promise<unknown> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const program = new Command('weft').exitOverride();
+    registerProxy(program);
+    let flags: unknown;
+    program.commands[0]!.action((f: unknown) => { flags = f; });
+    await program.parseAsync(['proxy', ...args], { from: 'user' });
+    return flags;
+  } finally {
+    for (const k of Object.keys(env)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+test('the lean entry point reads flags, environment and defaults as weft proxy does', async () => {
+  const cases: Array<[string[], Record<string, string>]> = [
+    [[], {}],
+    [['--key-file', 'k.pem', '--cert-file=c.pem', '--dst', 'a:1=127.0.0.1:2', '--dst', 'b:1=127.0.0.1:3', '--transparent'], {}],
+    [['--transparent', 'false', '--log-level', 'debug'], { WEFT_PROXY_LOG_LEVEL: 'warn', WEFT_PROXY_OUTBOUND_TARGETS: '9000=web:80,9001=api:80', WEFT_PROXY_DETECT_TIMEOUT: '1s' }],
+  ];
+  for (const [args, env] of cases) {
+    assert.deepEqual({ ...(parseProxyArgs(args, env) as object) }, await commanderFlags(args, env), args.join(' '));
+  }
+});
+
+test('flags win over the environment, which wins over defaults', () => {
+  const flags = parseProxyArgs(['--admin-addr', '127.0.0.1:9'], { WEFT_PROXY_ADMIN_ADDR: '127.0.0.1:8', WEFT_PROXY_INBOUND_ADDR: '127.0.0.1:7' });
+  assert.ok(flags !== 'help');
+  assert.equal(flags.adminAddr, '127.0.0.1:9');
+  assert.equal(flags.inboundAddr, '127.0.0.1:7');
+  assert.equal(flags.outboundAddr, '127.0.0.1:4140');
+});
+
+test('an unknown option or a missing value is a usage error', () => {
+  assert.throws(() => parseProxyArgs(['--no-such-flag', 'x'], {}), UsageError);
+  assert.throws(() => parseProxyArgs(['stray'], {}), UsageError);
+  assert.throws(() => parseProxyArgs(['--key-file'], {}), UsageError);
+  assert.equal(parseProxyArgs(['--help'], {}), 'help');
+});
+
+test('the lean entry point does not load commander', () => {
+  // A resolve hook reports every bare specifier the entry point imports.
+  const hook = `data:text/javascript,${encodeURIComponent(`
+    import { registerHooks } from 'node:module';
+    registerHooks({ resolve(s, c, next) { if (!s.startsWith('.') && !s.startsWith('node:') && !s.startsWith('file:')) process.stderr.write('BARE ' + s + '\\n'); return next(s, c); } });`)}`;
+  const r = spawnSync(process.execPath, ['--import', hook, new URL('./proxy.ts', import.meta.url).pathname, '--no-such-flag'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /Remove "--no-such-flag"/);
+  assert.doesNotMatch(r.stderr, /BARE commander/);
+});
