@@ -82,7 +82,6 @@ export class H2Proxy {
   #server: http2.Http2Server | undefined;
   readonly #log: Logger;
   #next: SessionState | undefined;
-  readonly #bySession = new WeakMap<http2.Http2Session, SessionState>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(log: Logger) {
@@ -95,13 +94,19 @@ export class H2Proxy {
     this.#server = server;
     server.on('session', (s: http2.ServerHttp2Session) => {
       // 'session' fires synchronously inside emit('connection'): bind its options.
-      if (this.#next !== undefined) this.#bySession.set(s, this.#next);
+      // Streams are taken from the session itself (the server's 'stream' event is
+      // the same event re-emitted), with the options at hand: no lookup per stream.
+      const st = this.#next;
       this.#sessions.add(s);
       s.on('close', () => this.#sessions.delete(s));
-      s.on('error', () => {});
+      s.on('error', noop);
       s.on('connect', () => setConnectionWindow(s));
+      s.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+        stream.on('error', noop);
+        if (st === undefined) stream.close(NGHTTP2_CANCEL);
+        else this.#onStream(stream, headers, raw, st);
+      });
     });
-    server.on('stream', (stream, headers, flags, raw) => this.#onStream(stream, headers, raw));
     return server;
   }
 
@@ -119,13 +124,7 @@ export class H2Proxy {
     for (const s of this.#sessions) s.close();
   }
 
-  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
-    const st = this.#bySession.get(stream.session!);
-    stream.on('error', noop);
-    if (st === undefined) {
-      stream.close(NGHTTP2_CANCEL);
-      return;
-    }
+  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[], st: SessionState): void {
     const started = performance.now();
     const a = headers[':authority'];
     st.o.route(typeof a === 'string' ? a : '', (err, target, status, stats) => {

@@ -8,6 +8,7 @@
  *                     ├─ http1 / h2 (plain client, tls="no_identity") ─▶ forward port
  *                     └─ other TLS (the application's own), opaque, timeout ─▶ pipe to forward port
  */
+import type http2 from 'node:http2';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
@@ -163,16 +164,28 @@ export class Inbound {
     const ctx = this.#ctx;
     if (initial !== undefined) socket.unshift(initial);
     trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => {});
+    // A connection's streams nearly always name one authority and share one
+    // application session: reuse the last target instead of a key and lookup per stream.
+    const key = `app|h2|${port}`;
+    let last: H2Target | undefined;
+    let lastAuthority = '';
     ctx.h2.serve(socket, {
       addHeaders: clientId === undefined ? undefined : { 'l5d-client-id': clientId },
       dropHeaders: DROP_HEADERS,
-      route: (authority, cb) => cb(null, this.#appH2(port, authority, tlsLabel, clientId)),
+      route: (authority, cb) => {
+        const session = this.#appH2(key, port);
+        if (last === undefined || last.session !== session || authority !== lastAuthority) {
+          last = { session, stats: this.#stats(authority, tlsLabel, clientId) };
+          lastAuthority = authority;
+        }
+        cb(null, last);
+      },
     });
   }
 
-  #appH2(port: number, authority: string, tlsLabel: TlsLabel, clientId: string | undefined): H2Target {
+  /** The h2c session to the application on `port` (`key` names it in the context). */
+  #appH2(key: string, port: number): http2.ClientHttp2Session {
     const ctx = this.#ctx;
-    const key = `app|h2|${port}`;
     let session = ctx.h2Sessions.get(key);
     if (session === undefined || session.closed || session.destroyed) {
       const s = connectH2(`${ctx.config.inboundForwardHost}:${port}`);
@@ -185,7 +198,7 @@ export class Inbound {
       ctx.h2Sessions.set(key, s);
       session = s;
     }
-    return { session, stats: this.#stats(authority, tlsLabel, clientId) };
+    return session;
   }
 
   #opaque(socket: Duplex, port: number, tlsLabel: TlsLabel, clientId: string | undefined, initial: Buffer | undefined): void {

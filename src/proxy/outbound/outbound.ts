@@ -65,6 +65,7 @@ export class Outbound {
   readonly #discovery: Discovery;
   readonly #routes = new Map<string, Route>();
   readonly #h2Waiting = new Map<string, Array<(err: Error | null, t?: H2Target) => void>>();
+  readonly #h2Targets = new WeakMap<http2.ClientHttp2Session, H2Target>();
 
   constructor(ctx: ProxyContext, discovery: Discovery) {
     this.#ctx = ctx;
@@ -273,30 +274,66 @@ export class Outbound {
     const ctx = this.#ctx;
     if (initial !== undefined) socket.unshift(initial);
     trackAccepted(ctx, socket, ctx.metrics.tcp('outbound', 'src', 'no_identity'), () => {});
+    // Per connection: the route its streams used last (they nearly always name one
+    // authority), so a stream costs no key string and map lookup.
+    let lastAuthority = '';
+    let lastRoute: Route | undefined;
     ctx.h2.serve(socket, {
       addHeaders: undefined,
       dropHeaders: H2_DROP_HEADERS,
       route: (a, cb) => {
-        const route = this.#route(authority ?? a, 80, 'h2');
+        const name = authority ?? a;
+        let route = name === lastAuthority ? lastRoute : undefined;
         if (route === undefined) {
-          cb(new Error(`cannot route to "${authority ?? a}"`), undefined, 400);
-          return;
-        }
-        this.#ready(route, () => {
-          const target = this.#pick(route);
-          if (target === undefined || route.dest === undefined) {
-            // Counted like HTTP/1's 503: the proxy answered, no endpoint was involved.
-            route.noEndpoints ??= ctx.metrics.route('outbound', route.dest?.authority ?? authority ?? a, 'no_identity', undefined);
-            cb(new Error(route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority ?? a}"`), undefined, 503, route.noEndpoints);
+          route = this.#route(name, 80, 'h2');
+          if (route === undefined) {
+            cb(new Error(`cannot route to "${name}"`), undefined, 400);
             return;
           }
-          this.#h2Session(target, route.dest, (err, t) => {
-            if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502, target.stats);
-            else cb(null, t);
-          });
-        });
+          lastAuthority = name;
+          lastRoute = route;
+        }
+        // The usual case, a known destination, goes straight on: no `#ready` closure per stream.
+        const d = route.handle.current();
+        if (d !== undefined) {
+          if (d !== route.dest) this.#rebuild(route, d);
+          this.#pickH2(route, name, cb);
+          return;
+        }
+        const r = route;
+        this.#ready(r, () => this.#pickH2(r, name, cb));
       },
     });
+  }
+
+  /** Picks an endpoint of a ready `route` for one HTTP/2 stream and hands over its session. */
+  #pickH2(route: Route, authority: string, cb: (err: Error | null, target?: H2Target, status?: number, stats?: RouteStats) => void): void {
+    const target = this.#pick(route);
+    if (target === undefined || route.dest === undefined) {
+      // Counted like HTTP/1's 503: the proxy answered, no endpoint was involved.
+      route.noEndpoints ??= this.#ctx.metrics.route('outbound', route.dest?.authority ?? authority, 'no_identity', undefined);
+      cb(new Error(route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`), undefined, 503, route.noEndpoints);
+      return;
+    }
+    const s = this.#ctx.h2Sessions.get(target.key);
+    if (s !== undefined && !s.closed && !s.destroyed) {
+      cb(null, this.#h2Target(s, target));
+      return;
+    }
+    this.#h2Session(target, route.dest, (err, t) => {
+      if (err !== null) cb(err, undefined, (err as Partial<ConnectFailure>).status ?? 502, target.stats);
+      else cb(null, t);
+    });
+  }
+
+  /** The `H2Target` of a session and endpoint, made once per session. */
+  #h2Target(session: http2.ClientHttp2Session, target: Target): H2Target {
+    let t = this.#h2Targets.get(session);
+    if (t === undefined || t.stats !== target.stats) {
+      t = { session, stats: target.stats };
+      this.#h2Targets.set(session, t);
+    }
+    return t;
   }
 
   /**
@@ -308,7 +345,7 @@ export class Outbound {
     const ctx = this.#ctx;
     const existing = ctx.h2Sessions.get(target.key);
     if (existing !== undefined && !existing.closed && !existing.destroyed) {
-      cb(null, { session: existing, stats: target.stats });
+      cb(null, this.#h2Target(existing, target));
       return;
     }
     let waiting = this.#h2Waiting.get(target.key);
@@ -323,7 +360,7 @@ export class Outbound {
       this.#h2Waiting.delete(target.key);
       for (const w of list) {
         if (err !== null || s === undefined) w(err ?? new Error('no session'));
-        else w(null, { session: s, stats: target.stats });
+        else w(null, this.#h2Target(s, target));
       }
     };
     const { ep } = target;
