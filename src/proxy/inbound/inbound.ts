@@ -17,7 +17,7 @@ import { plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
 import { connectH2, H1Session, ProxyHttpError, type H2Target } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
-import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener } from '../tcp/index.ts';
+import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener, type PooledConnection } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
 
 /** Request headers removed from inbound requests: only this proxy may say who the client is. */
@@ -137,6 +137,18 @@ export class Inbound {
     const open = this.#opener(port);
     let lastHost: string | undefined;
     let lastStats: RouteStats | undefined;
+    // The request waiting for an application connection (one at a time per session):
+    // one callback per session instead of a closure per request.
+    let waiting: ((err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void) | undefined;
+    let waitingStats: RouteStats | undefined;
+    const acquired = (err: Error | null, up?: PooledConnection): void => {
+      const cb = waiting!;
+      const stats = waitingStats;
+      waiting = undefined;
+      waitingStats = undefined;
+      if (err !== null) cb(new ProxyHttpError((err as Partial<ConnectFailure>).status ?? 502, err.message, { cause: err }), undefined, stats);
+      else cb(null, up, stats);
+    };
     const session = new H1Session(socket, {
       maxHeadBytes: ctx.config.maxHeadBytes,
       dropRequestHeaders: DROP_HEADERS,
@@ -148,11 +160,9 @@ export class Inbound {
           lastHost = host;
           lastStats = this.#stats(host, tlsLabel, clientId);
         }
-        const stats = lastStats;
-        ctx.apps.acquire(key, open, owner, (err, up) => {
-          if (err !== null) cb(new ProxyHttpError((err as Partial<ConnectFailure>).status ?? 502, err.message, { cause: err }), undefined, stats);
-          else cb(null, up, stats);
-        }, fresh);
+        waiting = cb;
+        waitingStats = lastStats;
+        ctx.apps.acquire(key, open, owner, acquired, fresh);
       },
       log: ctx.log,
     }, initial);

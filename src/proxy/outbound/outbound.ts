@@ -56,8 +56,21 @@ type Route = {
   noEndpoints: RouteStats | undefined;
 };
 
-/** The route an HTTP/1 connection used last, by authority. */
-type LastRoute = { authority: string | undefined; route: Route | undefined };
+/** An HTTP/1 session's answer from routing: an upstream connection, or why not. */
+type H1RouteCallback = (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void;
+
+/**
+ * Per HTTP/1 connection: the route its requests used last, by authority, and the
+ * request waiting for a pooled connection (one at a time per connection), so a
+ * request costs no key string, map lookup or callback closure.
+ */
+type H1Conn = {
+  authority: string | undefined;
+  route: Route | undefined;
+  target: Target | undefined;
+  cb: H1RouteCallback | undefined;
+  acquired: (err: Error | null, up?: PooledConnection) => void;
+};
 
 /** Routes outbound traffic for one proxy. */
 export class Outbound {
@@ -130,7 +143,8 @@ export class Outbound {
 
   #http1(socket: Duplex, authority: string | undefined, initial: Buffer | undefined): void {
     const ctx = this.#ctx;
-    const last: LastRoute = { authority: undefined, route: undefined };
+    const last: H1Conn = { authority: undefined, route: undefined, target: undefined, cb: undefined, acquired: () => {} };
+    last.acquired = (err, up) => this.#acquiredH1(last, err, up);
     const session = new H1Session(socket, {
       maxHeadBytes: ctx.config.maxHeadBytes,
       dropRequestHeaders: H1_DROP_HEADERS,
@@ -152,7 +166,7 @@ export class Outbound {
     socket.resume();
   }
 
-  #routeH1(head: RequestHead, fixed: string | undefined, last: LastRoute, owner: PoolOwner, fresh: boolean, cb: (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void): void {
+  #routeH1(head: RequestHead, fixed: string | undefined, last: H1Conn, owner: PoolOwner, fresh: boolean, cb: H1RouteCallback): void {
     let authority = fixed;
     const t = head.target;
     if (t.charCodeAt(0) !== 0x2f && (t.startsWith('http://') || t.startsWith('HTTP://'))) {
@@ -180,30 +194,40 @@ export class Outbound {
     const d = route.handle.current();
     if (d !== undefined) {
       if (d !== route.dest) this.#rebuild(route, d);
-      this.#acquireH1(route, authority, owner, fresh, cb);
+      this.#acquireH1(route, authority, last, owner, fresh, cb);
       return;
     }
     const a = authority;
-    this.#ready(route, () => this.#acquireH1(route, a, owner, fresh, cb));
+    const r = route;
+    this.#ready(r, () => this.#acquireH1(r, a, last, owner, fresh, cb));
   }
 
   /** Picks an endpoint of a ready `route` and borrows a connection to it for one HTTP/1 request. */
-  #acquireH1(route: Route, authority: string, owner: PoolOwner, fresh: boolean, cb: (err: ProxyHttpError | null, up?: PooledConnection, stats?: RouteStats) => void): void {
+  #acquireH1(route: Route, authority: string, conn: H1Conn, owner: PoolOwner, fresh: boolean, cb: H1RouteCallback): void {
     const target = this.#pick(route);
     if (target === undefined) {
       route.noEndpoints ??= this.#ctx.metrics.route('outbound', route.dest?.authority ?? authority, 'no_identity', undefined);
       cb(new ProxyHttpError(503, route.dest?.reason ?? `no endpoints for "${route.dest?.authority ?? authority}"`), undefined, route.noEndpoints);
       return;
     }
-    this.#ctx.upstreams.acquire(target.key, target.open, owner, (err, up) => {
-      if (err !== null) {
-        target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
-        const status = (err as Partial<ConnectFailure>).status ?? 502;
-        cb(new ProxyHttpError(status, err.message, { cause: err }), undefined, target.stats);
-        return;
-      }
-      cb(null, up, target.stats);
-    }, fresh);
+    conn.target = target;
+    conn.cb = cb;
+    this.#ctx.upstreams.acquire(target.key, target.open, owner, conn.acquired, fresh);
+  }
+
+  /** The pool's answer for the request `conn` is routing (see `#acquireH1`). */
+  #acquiredH1(conn: H1Conn, err: Error | null, up: PooledConnection | undefined): void {
+    const target = conn.target!;
+    const cb = conn.cb!;
+    conn.target = undefined;
+    conn.cb = undefined;
+    if (err !== null) {
+      target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+      const status = (err as Partial<ConnectFailure>).status ?? 502;
+      cb(new ProxyHttpError(status, err.message, { cause: err }), undefined, target.stats);
+      return;
+    }
+    cb(null, up, target.stats);
   }
 
   /** The route for `authority` and protocol; its targets are current once `#ready` calls back. */
