@@ -114,9 +114,10 @@ test('pipeSockets() stops reading from a fast sender while the receiver is slow,
   writeMore();
   // Kernel buffers fill, then the proxy stops reading its side: what it holds stays
   // near one write buffer, not the 48 MB the client wants to send.
-  await waitFor(() => proxyOut.writableLength > 0 && !(proxyIn as unknown as { _handle: { reading: boolean } })._handle.reading, 'the proxy to stop reading');
+  const held = (): number => proxyOut.writableLength + (proxyOut as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+  await waitFor(() => held() > 0 && !(proxyIn as unknown as { _handle: { reading: boolean } })._handle.reading, 'the proxy to stop reading');
   assert.equal(proxyIn.listenerCount('data'), 0, 'the fast read path is in use');
-  assert.ok(proxyOut.writableLength < 1024 * 1024, `proxy holds ${proxyOut.writableLength} bytes`);
+  assert.ok(held() < 1024 * 1024, `proxy holds ${held()} bytes`);
   assert.ok(written < total || client.writableLength > 0, 'the client is still blocked');
   const got = createHash('sha256');
   let received = 0;

@@ -10,7 +10,9 @@
  * not counted per chunk: `tcp_*_bytes_total` come from the sockets' own counters at
  * close.
  */
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { directWriteSupported, writeDirect } from './direct-write.ts';
 import { readFast } from './fast-read.ts';
 import type { Opener } from './pool.ts';
 
@@ -24,9 +26,19 @@ function forward(from: Duplex, to: Duplex): void {
   const onDrain = (): void => {
     from.resume();
   };
+  // Plain TCP targets take writes straight to their handle while nothing is queued.
+  const direct = to instanceof net.Socket && directWriteSupported();
+  const onDirectWritten = (err: Error | null): void => {
+    if (err === null) from.resume();
+  };
   const fast = readFast(from, (buf, n) => {
     const copy = Buffer.allocUnsafe(n);
     buf.copy(copy, 0, 0, n);
+    if (direct) {
+      const r = writeDirect(to, copy, onDirectWritten);
+      if (r === 'done') return true;
+      if (r === 'pending') return false;
+    }
     return to.write(copy);
   });
   if (!fast) {

@@ -1,0 +1,69 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { directWriteSupported, writeDirect } from './direct-write.ts';
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function tcpPair(t: TestContext): Promise<[net.Socket, net.Socket]> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise<void>((r, j) => { client.once('connect', r); client.once('error', j); });
+  const s = await accepted;
+  t.after(() => { client.destroy(); s.destroy(); });
+  return [client, s];
+}
+
+test('writeDirect() is supported by this Node (else pipes use socket.write)', () => {
+  assert.equal(directWriteSupported(), true);
+});
+
+test('writeDirect() hands a small write to the kernel at once and counts it in bytesWritten', async (t) => {
+  const [client, server] = await tcpPair(t);
+  let got = '';
+  server.on('data', (d: Buffer) => { got += d.toString(); });
+  assert.equal(writeDirect(client, Buffer.from('hello '), () => assert.fail('no completion for a finished write')), 'done');
+  assert.equal(writeDirect(client, Buffer.from('world'), () => {}), 'done');
+  await waitFor(() => got === 'hello world', 'the bytes');
+  assert.equal(client.bytesWritten, 11);
+  // end() after direct writes still half-closes after them.
+  let ended = false;
+  server.on('end', () => { ended = true; });
+  client.end();
+  await waitFor(() => ended, 'end');
+});
+
+test('writeDirect() steps aside while Writable has queued data, so order is kept', async (t) => {
+  const [client] = await tcpPair(t);
+  client.cork();
+  client.write('queued');
+  assert.equal(writeDirect(client, Buffer.from('x'), () => {}), 'unavailable');
+  client.uncork();
+});
+
+test('writeDirect() reports a write the kernel could not take whole as pending and completes it later, intact', async (t) => {
+  const [client, server] = await tcpPair(t);
+  server.pause();
+  const big = Buffer.alloc(16 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 4096) big[i] = (i >> 12) & 0xff;
+  let completed: Error | null | undefined;
+  assert.equal(writeDirect(client, big, (err) => { completed = err; }), 'pending');
+  // While it is pending the socket reports nothing queued in Writable, but another direct write would overtake nothing: libuv queues in order.
+  const chunks: Buffer[] = [];
+  let n = 0;
+  server.on('data', (d: Buffer) => { chunks.push(d); n += d.length; });
+  server.resume();
+  await waitFor(() => completed !== undefined && n === big.length, 'the pending write to complete', 20_000);
+  assert.equal(completed, null);
+  assert.ok(Buffer.concat(chunks).equals(big));
+  assert.equal(client.bytesWritten, big.length);
+});
