@@ -87,3 +87,19 @@ test('BorrowedReader.adopt() leaves a stream that is not a socket alone', () => 
   const p = new PassThrough();
   assert.equal(BorrowedReader.adopt(p, () => {}), undefined);
 });
+
+test('BorrowedReader.adopt() takes over a socket another onread reader had', async (t) => {
+  const [s, client] = await pair(t);
+  let first = 0;
+  const a = BorrowedReader.adopt(s, (c) => { first += c.length; });
+  assert.ok(a !== undefined);
+  s.resume();
+  client.write('ab');
+  await until(() => first === 2, 'first reader');
+  let second = '';
+  const b = BorrowedReader.adopt(s, (c) => { second += c.toString('latin1'); });
+  assert.ok(b !== undefined);
+  client.write('cde');
+  await until(() => second === 'cde', 'second reader');
+  assert.equal(first, 2);
+});

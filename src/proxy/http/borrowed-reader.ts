@@ -66,7 +66,8 @@ export class BorrowedReader {
     const s = socket as Duplex & Record<symbol, unknown> & { _handle?: Handle | null; connecting?: boolean };
     const handle = s._handle;
     if (f === null || !(socket instanceof net.Socket) || s.connecting === true || handle == null || typeof handle.useUserBuffer !== 'function') return undefined;
-    if (s[f.buffer]) return undefined; // Already in onread mode (someone else's).
+    // A socket already in onread mode (the TCP stage's readFast) is taken over the same way:
+    // the handle's newest buffer listener is the one that reads.
     const queued: Buffer[] = [];
     for (let b = socket.read() as Buffer | null; b !== null; b = socket.read() as Buffer | null) queued.push(b);
     const r = new BorrowedReader(onData);
