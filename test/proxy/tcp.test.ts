@@ -42,6 +42,14 @@ test('Opaque TCP on an opaque port skips detection and crosses the mesh with a t
   assert.equal(sample(await metrics(m.b), 'tcp_open_total', 'direction="inbound"', 'peer="src"', 'tls="true"', `client_id="${m.aLeaf.identity}"`), 1);
   sock.end();
   await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections') === 0, 'connections to close');
+  await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections') === 0, 'the inbound connections to close');
+  // Byte counters see what the opaque pipes relayed: 17 bytes each way at the client and at the application.
+  const a = await metrics(m.a);
+  assert.equal(sample(a, 'tcp_read_bytes_total', 'direction="outbound"', 'peer="src"'), 17);
+  assert.equal(sample(a, 'tcp_write_bytes_total', 'direction="outbound"', 'peer="src"'), 17);
+  const b = await metrics(m.b);
+  assert.equal(sample(b, 'tcp_write_bytes_total', 'direction="inbound"', 'peer="dst"'), 17);
+  assert.equal(sample(b, 'tcp_read_bytes_total', 'direction="inbound"', 'peer="dst"'), 17);
 });
 
 test('A server-speaks-first protocol falls back to opaque after the detect timeout, labelled timeout', async (t) => {

@@ -81,7 +81,7 @@ test('readFast() delivers bytes the socket had already buffered first, then new 
 });
 
 test('pipeSockets() forwards both ways and keeps a half-closed connection open for the answer', async (t) => {
-  const { client, origin, done } = await proxied(t);
+  const { client, origin, proxyIn, proxyOut, done } = await proxied(t);
   const atOrigin = collect(origin);
   const atClient = collect(client);
   client.end('request');
@@ -92,6 +92,8 @@ test('pipeSockets() forwards both ways and keeps a half-closed connection open f
   await waitFor(() => atClient.ended(), 'the answer and its end');
   assert.equal(atClient.bytes().toString(), 'answer after end');
   await done;
+  // The byte counters behind tcp_read_bytes_total / tcp_write_bytes_total see every byte of the fast paths.
+  assert.deepEqual([proxyIn.bytesRead, proxyOut.bytesWritten, proxyOut.bytesRead, proxyIn.bytesWritten], [7, 7, 16, 16]);
 });
 
 test('pipeSockets() stops reading from a fast sender while the receiver is slow, then delivers every byte intact', async (t) => {
