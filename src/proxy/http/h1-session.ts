@@ -18,9 +18,8 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
 import type { RouteStats } from '../metrics/index.ts';
-import type { PooledConnection, PoolOwner } from '../tcp/index.ts';
+import { BorrowedReader, upstreamReader, writeBorrowed, type PooledConnection, type PoolOwner } from '../tcp/index.ts';
 import { BodyFramer } from './body-framer.ts';
-import { BorrowedReader, upstreamReader } from './borrowed-reader.ts';
 import { headEnd, parseRequestHead, parseResponseHead, type RequestHead } from './h1-head.ts';
 import { ProxyHttpError } from './proxy-error.ts';
 
@@ -60,22 +59,6 @@ const RES_DONE = 2;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const discard = (): void => {};
 
-/**
- * Writes `b`, which may be a view into `reader`'s buffer, so that the next read cannot
- * corrupt it. Behind another write the Writable would queue the view itself: write a
- * copy. Otherwise the bytes go to the native stream now; a TLS socket has encrypted
- * them before write() returns (it reports every write as pending, but holds no
- * plaintext), while a plain socket that could not write everything keeps pointing at
- * the view: the reader then moves to fresh memory.
- */
-function writeBorrowed(sock: Duplex, b: Buffer, reader: BorrowedReader | null | undefined): boolean {
-  if (reader == null) return sock.write(b);
-  if (sock.writableLength !== 0) return sock.write(Buffer.from(b));
-  const ok = sock.write(b);
-  if (sock.writableLength !== 0 && (sock as Duplex & { encrypted?: boolean }).encrypted !== true) reader.retain();
-  return ok;
-}
-
 /** One accepted HTTP/1 connection being proxied. */
 export class H1Session implements PoolOwner {
   readonly #down: Duplex;
@@ -108,7 +91,8 @@ export class H1Session implements PoolOwner {
   constructor(down: Duplex, options: H1SessionOptions, initial?: Buffer) {
     this.#down = down;
     this.#o = options;
-    // A CONNECT hands the socket to the 'data'-based opaque path, which cannot follow borrowed reads.
+    // A CONNECT hands the socket, and the bytes after its head, to the opaque path, which
+    // adopts it with its own reader; the session keeps the 'data' path so those bytes are owned.
     const adopted = options.onConnect === undefined ? BorrowedReader.adopt(down, this.#onDownData) : undefined;
     this.#downReader = adopted?.reader;
     if (adopted === undefined) down.on('data', this.#onDownData);

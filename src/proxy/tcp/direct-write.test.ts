@@ -23,8 +23,16 @@ async function tcpPair(t: TestContext): Promise<[net.Socket, net.Socket]> {
   return [client, s];
 }
 
-test('writeDirect() is supported by this Node (else pipes use socket.write)', () => {
+test('writeDirect() is available on the Node we ship: connected and accepted sockets both take a direct write (else pipes silently use socket.write)', async (t) => {
   assert.equal(directWriteSupported(), true);
+  const [client, accepted] = await tcpPair(t);
+  let atServer = '';
+  let atClient = '';
+  accepted.on('data', (d: Buffer) => { atServer += d.toString(); });
+  client.on('data', (d: Buffer) => { atClient += d.toString(); });
+  assert.equal(writeDirect(client, Buffer.from('up'), () => {}), 'done');
+  assert.equal(writeDirect(accepted, Buffer.from('down'), () => {}), 'done');
+  await waitFor(() => atServer === 'up' && atClient === 'down', 'both directions');
 });
 
 test('writeDirect() hands a small write to the kernel at once and counts it in bytesWritten', async (t) => {

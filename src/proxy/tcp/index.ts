@@ -5,15 +5,15 @@ export { encodeTransportHeader, decodeTransportHeader, TRANSPORT_HEADER_LENGTH, 
 export type { TransportHeader, TransportProtocolName } from './transport-header.ts';
 export { pipeSockets, pipeWhenOpen } from './pipe.ts';
 /**
- * Fast reads for any connected `net.Socket` / `tls.TLSSocket` (accepted, connected, or
- * TLS over an accepted socket): the handle reads into one shared buffer and a callback
- * sees each chunk synchronously, without `Readable`'s per-read 64 KiB allocation and
- * event machinery. Copy what must outlive the callback; return false to pause until
- * `socket.resume()`. `readFast` returns false (touching nothing) when unsupported;
- * then use 'data' events.
+ * Borrowed reads for any connected `net.Socket` / `tls.TLSSocket` (accepted, connected,
+ * TLS over an accepted socket, or already read by another reader): one reused buffer
+ * per socket, each chunk a view valid during the callback (copy it, or `retain()`
+ * when a write queued it; `writeBorrowed` does that). `adopt` answers undefined
+ * (touching nothing) when unsupported; then use 'data' events. `upstreamReader` is
+ * the reader of a pooled upstream, dispatching to its owner of the moment.
  */
-export { readFast, fastReadSupported } from './fast-read.ts';
-export type { FastReadCallback } from './fast-read.ts';
+export { BorrowedReader, BORROWED_READ_BYTES, writeBorrowed, upstreamReader } from './borrowed-reader.ts';
+export type { BorrowedDataHandler } from './borrowed-reader.ts';
 /**
  * Direct writes to a plain TCP socket's handle when nothing is queued in its Writable:
  * `done` (kernel took it all), `pending` (stop producing until `onComplete`), or

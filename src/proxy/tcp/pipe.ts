@@ -2,56 +2,64 @@
  * Joins two sockets byte for byte (opaque TCP), propagating half-close and tearing
  * both down when either fails.
  *
- * Each direction reads with `readFast` (a shared read buffer, no Readable machinery;
- * see fast-read.ts) when the source is a socket with a native handle, else with a
- * `data` listener; either way it writes straight into the other socket and stops
- * reading while that socket's write buffer is over its high-water mark, resuming on
- * 'drain' (so a slow reader on one side bounds what the proxy holds for it). Bytes are
- * not counted per chunk: `tcp_*_bytes_total` come from the sockets' own counters at
- * close.
+ * Each direction reads with a `BorrowedReader` (one reused buffer per socket, no
+ * Readable machinery; see borrowed-reader.ts) when the source is a socket with a
+ * native handle, else with a `data` listener, and writes each chunk straight into the
+ * other socket without copying it: a plain TCP target through `writeDirect` while
+ * nothing is queued (a write the kernel takes whole is done with the view), else
+ * through `writeBorrowed` (a TLS target encrypts the view before `write` returns).
+ * Only a write that keeps the view (queued in libuv or the Writable) makes the reader
+ * move to fresh memory (`retain`). Reading stops while the target holds a pending
+ * direct write or its write buffer is over the high-water mark, resuming when the
+ * write completes or on 'drain' (so a slow reader on one side bounds what the proxy
+ * holds for it). Bytes are not counted per chunk: `tcp_*_bytes_total` come from the
+ * sockets' own counters at close.
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { BorrowedReader, writeBorrowed } from './borrowed-reader.ts';
 import { directWriteSupported, writeDirect } from './direct-write.ts';
-import { readFast } from './fast-read.ts';
 import type { Opener } from './pool.ts';
 
-/**
- * Forwards `from` → `to` until `from` ends (then half-closes `to`), and starts reading.
- * The fast path copies each chunk out of the shared read buffer: the write may be
- * queued (and a TCP write may be partial), and a queued write keeps referring to the
- * bytes it was given.
- */
+/** Forwards `from` → `to` until `from` ends (then half-closes `to`), and starts reading. */
 function forward(from: Duplex, to: Duplex): void {
   const onDrain = (): void => {
     from.resume();
   };
   // Plain TCP targets take writes straight to their handle while nothing is queued.
-  const direct = to instanceof net.Socket && directWriteSupported();
+  const direct = to instanceof net.Socket && (to as { encrypted?: boolean }).encrypted !== true && directWriteSupported();
   const onDirectWritten = (err: Error | null): void => {
     if (err === null) from.resume();
   };
-  const fast = readFast(from, (buf, n) => {
-    const copy = Buffer.allocUnsafe(n);
-    buf.copy(copy, 0, 0, n);
+  const adopted = BorrowedReader.adopt(from, (view) => {
     if (direct) {
-      const r = writeDirect(to, copy, onDirectWritten);
+      const r = writeDirect(to as net.Socket, view, onDirectWritten);
       if (r === 'done') return true;
-      if (r === 'pending') return false;
+      if (r === 'pending') {
+        // libuv holds the view until the write completes; a TLS source may deliver
+        // more records before reading stops, so they must land elsewhere.
+        adopted?.reader.retain();
+        return false;
+      }
     }
-    return to.write(copy);
+    return writeBorrowed(to, view, adopted?.reader);
   });
-  if (!fast) {
-    from.on('data', (chunk: Buffer) => {
-      if (!to.write(chunk)) from.pause();
-    });
-    from.resume();
-  }
   to.on('drain', onDrain);
   from.once('end', () => {
     to.removeListener('drain', onDrain);
     to.end();
   });
+  if (adopted === undefined) {
+    from.on('data', (chunk: Buffer) => {
+      if (!to.write(chunk)) from.pause();
+    });
+    from.resume();
+    return;
+  }
+  let more = true;
+  for (const b of adopted.queued) more = to.write(b);
+  if (more) from.resume();
+  else from.pause();
 }
 
 /** Pipes `a` ⇄ `b`; `initial` (bytes already read from `a`) goes to `b` first. `done` runs once both are closed. */

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import tls from 'node:tls';
 import { BorrowedReader } from './borrowed-reader.ts';
 
 /** A connected pair of plain sockets on loopback: [accepted, client]. */
@@ -30,7 +35,7 @@ test('BorrowedReader.adopt() hands bytes already queued back first, then every r
   client.write('first ');
   await until(() => s.readableLength === 6, 'first bytes buffered in the Readable');
   const seen: string[] = [];
-  const a = BorrowedReader.adopt(s, (c) => seen.push(c.toString('latin1')));
+  const a = BorrowedReader.adopt(s, (c) => { seen.push(c.toString('latin1')); });
   assert.ok(a !== undefined);
   const queued = a.queued.map((b) => b.toString('latin1')).join('');
   assert.equal(queued, 'first ');
@@ -86,6 +91,78 @@ test('BorrowedReader.redirect() sends later reads elsewhere, and end still arriv
 test('BorrowedReader.adopt() leaves a stream that is not a socket alone', () => {
   const p = new PassThrough();
   assert.equal(BorrowedReader.adopt(p, () => {}), undefined);
+  p.write('x');
+  assert.equal((p.read() as Buffer | null)?.toString(), 'x');
+});
+
+test('the borrowed fast path is available on the Node we ship: accepted sockets and server-side TLS sockets really switch (else the proxy silently falls back to data events)', async (t) => {
+  assert.equal(BorrowedReader.supported(), true);
+  // A plain accepted socket.
+  const [s, client] = await pair(t);
+  let plain = '';
+  const a = BorrowedReader.adopt(s, (c) => { plain += c.toString('latin1'); });
+  assert.ok(a !== undefined, 'an accepted socket is adopted');
+  s.on('data', () => assert.fail('no data events in borrowed mode'));
+  s.resume();
+  client.write('plain');
+  await until(() => plain === 'plain', 'plain bytes through the borrowed callback');
+  // A server-side TLS socket (node creates it around an accepted socket).
+  const dir = mkdtempSync(join(tmpdir(), 'weft-borrowed-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=borrowed.test',
+    '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'c.pem'));
+  let secure = '';
+  let adoptedTls = false;
+  const server = tls.createServer({ key: readFileSync(join(dir, 'k.pem')), cert }, (ts) => {
+    ts.on('error', () => {});
+    ts.on('data', () => assert.fail('no data events in borrowed mode'));
+    adoptedTls = BorrowedReader.adopt(ts, (c) => { secure += c.toString('latin1'); }) !== undefined;
+    ts.resume();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const tc = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: cert, servername: 'borrowed.test', checkServerIdentity: () => undefined });
+  t.after(() => tc.destroy());
+  tc.on('error', () => {});
+  await new Promise<void>((r, j) => { tc.once('secureConnect', r); tc.once('error', j); });
+  tc.write('secure');
+  await until(() => secure === 'secure', 'TLS plaintext through the borrowed callback');
+  assert.equal(adoptedTls, true, 'a server-side TLS socket is adopted');
+});
+
+test('BorrowedReader delivers queued bytes first, then new reads, then end, and bytesRead counts them all', async (t) => {
+  const [s, client] = await pair(t);
+  s.resume();
+  s.pause();
+  client.write('early');
+  await until(() => s.readableLength >= 5, 'the early bytes to be buffered');
+  const got: string[] = [];
+  const a = BorrowedReader.adopt(s, (c) => { got.push(c.toString('latin1')); });
+  assert.ok(a !== undefined);
+  assert.deepEqual(a.queued.map((b) => b.toString('latin1')), ['early']);
+  let ended = false;
+  s.on('end', () => { ended = true; });
+  s.resume();
+  client.end('late');
+  await until(() => ended, 'end');
+  assert.equal(got.join(''), 'late');
+  assert.equal(s.bytesRead, 9);
+});
+
+test('a BorrowedReader handler that returns false stops reading until socket.resume()', async (t) => {
+  const [s, client] = await pair(t);
+  let got = '';
+  const a = BorrowedReader.adopt(s, (c) => { got += c.toString('latin1'); return false; });
+  assert.ok(a !== undefined);
+  s.resume();
+  client.write('one');
+  await until(() => got === 'one', 'the first chunk');
+  const handle = (s as unknown as { _handle: { reading: boolean } })._handle;
+  assert.equal(handle.reading, false, 'reading stopped');
+  client.write('two');
+  s.resume();
+  await until(() => got === 'onetwo', 'the next chunk after resume()');
 });
 
 test('BorrowedReader.adopt() takes over a socket another onread reader had', async (t) => {
