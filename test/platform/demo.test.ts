@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { chromium } from 'playwright-core';
-import { meshNames, readMeshRecord } from '../../src/platform/index.ts';
+import { meshNames, PROXY_NODE_FLAGS, readMeshRecord } from '../../src/platform/index.ts';
 import { openStore } from '../../src/store/index.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -16,6 +16,8 @@ const DEMO = join(ROOT, 'examples/emojivoto.yaml');
 const NS = 'emojivoto';
 const APPS = ['emoji', 'voting', 'web', 'vote-bot'] as const;
 type App = (typeof APPS)[number];
+/** The end of a proxy's command line: the platform runs the type-stripped copy of src/cli/proxy.ts. */
+const PROXY_SCRIPT = '/src/cli/proxy.js';
 const identity = (sa: App): string => `${sa}.${NS}.serviceaccount.identity.weft.cluster.local`;
 
 function weft(stateDir: string, command: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -228,6 +230,20 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
     assert.equal((JSON.parse(list.body) as unknown[]).length, 32);
   });
 
+  await t.test('every proxy runs the type-stripped JavaScript copy from the package\'s node_modules, one copy for the mesh', async () => {
+    const scripts = new Set<string>();
+    for (const app of APPS) {
+      const p = await pod(stateDir, app);
+      const proxies = processesIn(p.netns, 'cli/proxy.');
+      assert.equal(proxies.length, 1, `${app}'s proxy process`);
+      const argv = readFileSync(`/proc/${proxies[0]!}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      assert.deepEqual(argv.slice(1, -1), [...PROXY_NODE_FLAGS], argv.join(' '));
+      assert.match(argv.at(-1) ?? '', new RegExp(`^${ROOT}/node_modules/\\.cache/weft/proxy-[0-9a-f]{16}${PROXY_SCRIPT}$`));
+      scripts.add(argv.at(-1) ?? '');
+    }
+    assert.equal(scripts.size, 1, [...scripts].join(' '));
+  });
+
   await t.test('votes for :doughnut: fail with 500 and others succeed', async () => {
     assert.equal((await curlFromMesh(stateDir, '/api/vote?choice=:doughnut:')).status, 500);
     const owl = await curlFromMesh(stateDir, '/api/vote?choice=:owl:');
@@ -328,7 +344,7 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
 
   await t.test('weft check --proxy fails with the proxies-ready hint while a proxy does not answer', async () => {
     const bot = await pod(stateDir, 'vote-bot');
-    const [pid] = processesIn(bot.netns, 'cli/proxy.ts');
+    const [pid] = processesIn(bot.netns, PROXY_SCRIPT);
     assert.ok(pid !== undefined, 'vote-bot\'s proxy process');
     // Stopped, not killed: a killed proxy is restarted before the check could see it gone.
     process.kill(pid, 'SIGSTOP');
@@ -431,7 +447,7 @@ test('the demo mesh runs meshed: mTLS on every hop, doughnut fails, restarts rec
 
   await t.test('a killed proxy restarts and traffic recovers', async () => {
     const web = await pod(stateDir, 'web');
-    const [pid] = processesIn(web.netns, 'cli/proxy.ts');
+    const [pid] = processesIn(web.netns, PROXY_SCRIPT);
     assert.ok(pid !== undefined, 'web\'s proxy process');
     process.kill(pid, 'SIGKILL');
     await until('the proxy to restart and be ready', async () => {

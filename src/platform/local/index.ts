@@ -11,6 +11,10 @@ export {
 export {
   ADMIN_PORT, controlPlaneAddresses, DESTINATION_PORT, IDENTITY_PORT, type ControlPlaneAddresses,
 } from './control-plane-addresses.ts';
+export {
+  buildStrippedEntry, PROXY_BUILD_CACHE, PROXY_BUILD_LINKS, PROXY_SOURCE_ENTRY, proxyEntry, writeStripped,
+  type BuildStrippedOptions, type ProxyEntryOptions, type StrippedBuild, type WriteStrippedOptions,
+} from './proxy-build.ts';
 export { LocalPod, PROXY_CONTAINER, PROXY_NODE_FLAGS, PROXY_UID } from './local-pod.ts';
 export { platformDir, readMeshRecord, type MeshRecord } from './mesh-record.ts';
 export { startMeshDashboard, type MeshDashboard, type MeshDashboardOptions } from './mesh-dashboard.ts';

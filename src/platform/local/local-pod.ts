@@ -9,8 +9,6 @@ import { runProbe } from './probe.ts';
 
 /** The proxy's uid: proxy-init exempts its traffic from redirection. */
 export const PROXY_UID = 2102;
-/** `weft proxy`'s lean entry point (src/cli/proxy.ts runs itself when it is the main module). */
-const PROXY_ENTRY = join(dirname(new URL(import.meta.url).pathname), '../../cli/proxy.ts');
 /**
  * `node` flags every proxy runs with; bench/dataplane.ts starts its weft proxies with
  * these too, so the benchmark measures the sidecar as the platform runs it
@@ -44,6 +42,8 @@ export interface LocalPodContext {
   readonly env: Readonly<Record<string, string>>;
   /** Environment of the proxy (identity, destination, credential files). */
   readonly proxyEnv: Readonly<Record<string, string>>;
+  /** The script the proxy runs: the stripped copy of src/cli/proxy.ts (proxy-build.ts). */
+  readonly proxyEntry: string;
   readonly createNetwork: (seq: number, ip: string) => ReturnType<typeof createPodNetwork>;
   /** Writes hosts and service rules into the fresh namespace before anything runs in it. */
   readonly prepareNamespace: (netns: string) => Promise<void>;
@@ -120,8 +120,9 @@ export class LocalPod {
       this.#proxy = new ContainerProcess({
         netns: net.netns,
         // The lean entry point: `weft proxy` without every other subcommand's modules
-        // (tens of MB less per pod; docs/proxy.md).
-        argv: [process.execPath, ...PROXY_NODE_FLAGS, PROXY_ENTRY],
+        // (tens of MB less per pod; docs/proxy.md), as JavaScript without Node's type
+        // stripper (~35 MB less; docs/embedded-platform.md).
+        argv: [process.execPath, ...PROXY_NODE_FLAGS, ctx.proxyEntry],
         env: { ...ctx.proxyEnv, HOME: proxyDir },
         uid: PROXY_UID,
         cwd: proxyDir,

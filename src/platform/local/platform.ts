@@ -20,6 +20,7 @@ import {
   createBridge, createPodNetwork, hostAddresses, hostRulesBackend, restoreServiceRules, teardownMesh, writeNetnsHosts, type RulesBackend,
 } from './network.ts';
 import { checkPlatformPrivileges } from './privileges.ts';
+import { proxyEntry } from './proxy-build.ts';
 import { serviceEnv } from './service-env.ts';
 import { serviceRulesRestore, type ServiceRoute } from './service-rules.ts';
 import { hasClusterIp, namespaceOf, type EndpointView, type ServiceView } from './service-view.ts';
@@ -148,6 +149,8 @@ class Platform implements LocalPlatform {
   #stopped = false;
   #ready = false;
   readonly #readyWaiters = new Set<() => void>();
+  /** Built at the first meshed pod, then shared by every pod of this platform. */
+  #proxyEntry: string | undefined;
 
   constructor(store: ResourceStore, options: LocalPlatformOptions, names: MeshNames, plan: AddressPlan, backend: RulesBackend) {
     this.#store = store;
@@ -334,6 +337,7 @@ class Platform implements LocalPlatform {
         ...firstPort(pod),
         WEFT_PROXY_TRANSPARENT: 'true',
       },
+      proxyEntry: meshed ? (this.#proxyEntry ??= proxyEntry({ log: this.#log })) : '',
       createNetwork: (s, ip) => createPodNetwork(this.names, this.plan, s, ip),
       prepareNamespace: async (n) => {
         const routes = await this.#routes(services);
