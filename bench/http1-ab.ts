@@ -9,11 +9,14 @@
  *   node bench/http1-ab.ts --build before=/tmp/before --build after=. --c 16,64 --dur 4 --rounds 5
  *   node bench/http1-ab.ts --build after=. --nohap --c 64 --hold 8 --flags="--cpu-prof --cpu-prof-dir=/tmp/p --cpu-prof-name=%N.cpuprofile"
  *   node bench/http1-ab.ts --build after=. --nohap --c 64 --hold 6 --perf /tmp/perf.data --flags=--perf-basic-prof
+ *   node bench/http1-ab.ts --tcp --build before=/tmp/before --build after=. --c 16,64   (opaque TCP, HAProxy mode tcp)
  *
  * `--build name=root[=proxy args]`: a tree holding src/ (built lean into
  * bench/results/h1p/); `--flags`: node flags for every proxy (`%N` becomes name-hop);
  * `--hold S`: instead of rounds, drive the first build for S seconds (profiling) and
- * print its request metrics; `--perf FILE`: perf record -g both hops meanwhile.
+ * print its request metrics; `--perf FILE`: perf record -g both hops meanwhile;
+ * `--tcp`: the same for opaque TCP (the origin's port is opaque at hop A, as in
+ * bench/dataplane.ts's tcp protocol; HAProxy in mode tcp).
  * Prints per build and concurrency the median req/s, CPU µs/request/hop (utime+stime
  * of both hops over the run, halved) and p99, with every round's CPU.
  */
@@ -30,7 +33,7 @@ const { values } = parseArgs({ options: {
   build: { type: 'string', multiple: true, default: [] },
   c: { type: 'string', default: '16,64' }, dur: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' },
   flags: { type: 'string', default: '' }, nohap: { type: 'boolean', default: false }, hold: { type: 'string', default: '0' },
-  perf: { type: 'string', default: '' },
+  perf: { type: 'string', default: '' }, tcp: { type: 'boolean', default: false },
 } });
 
 async function freePort(): Promise<number> {
@@ -101,20 +104,20 @@ try {
     const out = join(ROOT, 'bench/results/h1p', `lean-${name.replace(/[^a-z]/g, '')}`);
     const entry = buildLean('src/cli/proxy.ts', out, root);
     const [bIn, bOut, bAdm, aIn, aOut, aAdm, aT] = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => freePort()));
-    const authority = `http1.bench:${originPort}`;
+    const authority = `${values.tcp ? 'tcp' : 'http1'}.bench:${originPort}`;
     const fl = (hop: string): string[] => flags.map((f) => f.replace('%N', `${name}-${hop}`));
     const wb = start(process.execPath, [...fl('b'), entry, '--log-level', 'warn', '--key-file', b.keyFile, '--cert-file', b.certFile, '--trust-anchors-file', b.trustAnchorsFile,
       '--inbound-addr', `127.0.0.1:${bIn}`, '--outbound-addr', `127.0.0.1:${bOut}`, '--admin-addr', `127.0.0.1:${bAdm}`, '--inbound-forward-port', String(originPort), ...pargs]);
     const wa = start(process.execPath, [...fl('a'), entry, '--log-level', 'warn', '--key-file', a.keyFile, '--cert-file', a.certFile, '--trust-anchors-file', a.trustAnchorsFile,
       '--inbound-addr', `127.0.0.1:${aIn}`, '--outbound-addr', `127.0.0.1:${aOut}`, '--admin-addr', `127.0.0.1:${aAdm}`,
-      '--outbound-target', `${aT}=${authority}`, '--dst', `${authority}=127.0.0.1:${bIn}#${b.identity}`, ...pargs]);
+      '--outbound-target', `${aT}=${authority}`, ...(values.tcp ? ['--opaque-ports', String(originPort)] : []), '--dst', `${authority}=127.0.0.1:${bIn}#${b.identity}`, ...pargs]);
     await Promise.all([waitPort(aT!), waitPort(bIn!)]);
     targets.push({ name, url: `http://127.0.0.1:${aT}/`, pids: [wa.pid!, wb.pid!], admins: [aAdm!, bAdm!] });
     process.stderr.write(`${name}: a=${wa.pid} b=${wb.pid} admin a=${aAdm} b=${bAdm}\n`);
   }
   if (!values.nohap) {
     const [la, lb] = [await freePort(), await freePort()];
-    const head = 'global\n  nbthread 1\n  maxconn 5000\n  ssl-server-verify required\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\n';
+    const head = `global\n  nbthread 1\n  maxconn 5000\n  ssl-server-verify required\ndefaults\n  mode ${values.tcp ? 'tcp' : 'http'}\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n${values.tcp ? '' : '  option http-keep-alive\n  http-reuse always\n'}`;
     const dir = join(ROOT, 'bench/results/h1p');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'ha.cfg'), `${head}frontend fa\n  bind 127.0.0.1:${la}\n  default_backend ba\nbackend ba\n  server b 127.0.0.1:${lb} ssl crt ${pki.combinedPem(a)} ca-file ${pki.caCert} verify required verifyhost ${b.identity} sni str(${b.identity})\n`);
