@@ -30,13 +30,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROXY_NODE_FLAGS } from '../src/platform/index.ts';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
 import { buildLean } from './build-lean.ts';
+import { CLK_TCK, cpuTicks, freePort, run, waitPort, wrkMs } from './processes.ts';
 
 /** The protocols measured. */
 export const PROTOCOLS = ['http1', 'h2', 'grpc', 'tcp'] as const;
@@ -84,7 +84,6 @@ type Target = { url: string; pids: number[] };
 
 const ROOT = new URL('..', import.meta.url).pathname;
 /** USER_HZ: /proc/<pid>/stat counts CPU time in these ticks on Linux. */
-const CLK_TCK = 100;
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -100,37 +99,6 @@ function ensureTools(): void {
     spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 2, 2] });
     if (install() !== 0) throw new Error(`Install ${missing.join(', ')} (apt-get install failed; run as root)`);
   }
-}
-
-async function freePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const p = (s.address() as net.AddressInfo).port;
-    await new Promise((r) => s.close(r));
-    if (!taken.has(p)) {
-      taken.add(p);
-      return p;
-    }
-  }
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
 }
 
 function peakRssMb(pid: number): number {
@@ -177,21 +145,6 @@ function resetPeakRss(pid: number): void {
   }
 }
 
-function ms(v: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(v);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
-}
-
-function run(cmd: string, args: string[]): Promise<string> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve) => child.on('close', () => resolve(out)));
-}
-
 type Load = { rps: number; p50: number; p99: number; requests: number; errors: number };
 
 async function wrk(url: string, c: number, durationS: number): Promise<Load> {
@@ -201,8 +154,8 @@ async function wrk(url: string, c: number, durationS: number): Promise<Load> {
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
     requests: Number(/(\d+) requests in/.exec(out)?.[1]),
-    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
-    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+    p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+    p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
     errors,
   };
 }

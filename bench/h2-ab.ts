@@ -13,55 +13,11 @@
  * A build may carry node flags after an `@`: `/tmp/ab/new@--max-semi-space-size=1`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
-
-const CLK_TCK = 100;
-
-/** An ephemeral port on 127.0.0.1 not handed out before. */
-async function freePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const p = (s.address() as net.AddressInfo).port;
-    await new Promise((r) => s.close(r));
-    if (!taken.has(p)) {
-      taken.add(p);
-      return p;
-    }
-  }
-}
-
-/** Resolves once 127.0.0.1:`port` accepts connections (10 s at most). */
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
-/** CPU ticks (user + system) of a process. */
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-function run(cmd: string, args: string[]): Promise<string> {
-  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  c.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve) => c.on('close', () => resolve(out)));
-}
-
+import { CLK_TCK, cpuTicks, freePort, run, waitPort } from './processes.ts';
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
 async function main(): Promise<void> {

@@ -21,12 +21,12 @@
  * of both hops over the run, halved) and p99, with every round's CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
 import { buildLean } from './build-lean.ts';
+import { cpuTicks, cpuTimes, freePort, run, waitPort, wrkMs } from './processes.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({ options: {
@@ -36,50 +36,9 @@ const { values } = parseArgs({ options: {
   perf: { type: 'string', default: '' }, tcp: { type: 'boolean', default: false },
 } });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-const cpuTicks = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-const sysTicks = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[12]);
-};
-function run(cmd: string, args: string[]): Promise<string> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve) => child.on('close', () => resolve(out)));
-}
-const ms = (v: string): number => {
-  const m = /([\d.]+)(us|ms|s)/.exec(v);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
-};
 async function wrk(url: string, c: number, d: number): Promise<{ rps: number; n: number; p99: number; err: string }> {
   const out = await run('wrk', ['-t1', `-c${c}`, `-d${d}s`, '--latency', url]);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), n: Number(/(\d+) requests in/.exec(out)?.[1]), p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''), err: /Non-2xx.*|Socket errors.*/.exec(out)?.[0] ?? '' };
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), n: Number(/(\d+) requests in/.exec(out)?.[1]), p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''), err: /Non-2xx.*|Socket errors.*/.exec(out)?.[0] ?? '' };
 }
 
 const children: ChildProcess[] = [];
@@ -150,10 +109,10 @@ try {
         for (const t of targets) {
           await wrk(t.url, c, 1);
           const before = t.pids.map(cpuTicks);
-          const sbefore = t.pids.map(sysTicks);
+          const sbefore = t.pids.map((p) => cpuTimes(p).system);
           const r = await wrk(t.url, c, Number(values.dur));
           const ticks = t.pids.reduce((s, p, i) => s + cpuTicks(p) - before[i]!, 0);
-          const sticks = t.pids.reduce((s, p, i) => s + sysTicks(p) - sbefore[i]!, 0);
+          const sticks = t.pids.reduce((s, p, i) => s + cpuTimes(p).system - sbefore[i]!, 0);
           const cpu = (ticks / 100 / 2) * 1e6 / r.n;
           process.stderr.write(`    sys ${((sticks / 100 / 2) * 1e6 / r.n).toFixed(1)} us/req/hop\n`);
           (res[`${t.name} c${c}`] ??= []).push({ rps: r.rps, cpu, p99: r.p99 });
