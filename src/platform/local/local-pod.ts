@@ -42,7 +42,7 @@ export interface LocalPodContext {
   readonly env: Readonly<Record<string, string>>;
   /** Environment of the proxy (identity, destination, credential files). */
   readonly proxyEnv: Readonly<Record<string, string>>;
-  /** The script the proxy runs: the stripped copy of src/cli/proxy.ts (proxy-build.ts). */
+  /** The script the proxy runs: the stripped copy of src/cli/proxy.ts (proxy-build.ts); unused unless meshed. */
   readonly proxyEntry: string;
   readonly createNetwork: (seq: number, ip: string) => ReturnType<typeof createPodNetwork>;
   /** Writes hosts and service rules into the fresh namespace before anything runs in it. */
