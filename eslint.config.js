@@ -20,10 +20,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', {
         patterns: [{
-          // From outside an area, only its door: '../pki/index.ts', never '../pki/x.ts'.
+          // From outside an area, only its doors: '../pki/index.ts', never '../pki/x.ts';
+          // an area whose clients run in other processes also has a light client door,
+          // '../identity/client.ts' (the sidecar loads no service code through it).
           // Test helpers under test/ are shared freely by tests and benches.
-          regex: '^(?!(\\.\\./)+(src/)?[a-z-]+/index\\.ts$)(?!(\\.\\./)+test/)(\\.\\./)+.*/.+',
-          message: 'Import another area through its index.ts (its only public door).',
+          regex: '^(?!(\\.\\./)+(src/)?[a-z-]+/(index|client)\\.ts$)(?!(\\.\\./)+test/)(\\.\\./)+.*/.+',
+          message: 'Import another area through its index.ts door (or, for a client of its service, its client.ts door).',
         }],
       }],
     },

@@ -58,3 +58,19 @@ test('the lean entry point does not load commander', () => {
   assert.match(r.stderr, /Remove "--no-such-flag"/);
   assert.doesNotMatch(r.stderr, /BARE commander/);
 });
+
+test('the control-plane clients the sidecar loads bring no service code: no resource schemas, store, issuer or x509 beyond the CSR', () => {
+  // The proxy imports these two doors when it has --identity-addr / --destination-addr
+  // (always, on the platform); through the areas' index.ts it loaded zod's schemas,
+  // node:sqlite and the service side, ~25 MB per sidecar.
+  const hook = `data:text/javascript,${encodeURIComponent(`
+    import { registerHooks } from 'node:module';
+    registerHooks({ resolve(s, c, next) { const r = next(s, c); process.stderr.write('LOADED ' + r.url + '\\n'); return r; } });`)}`;
+  const doors = ['../identity/client.ts', '../destination/client.ts'].map((p) => new URL(p, import.meta.url).href);
+  const r = spawnSync(process.execPath, ['--import', hook, '--input-type=module', '-e', doors.map((d) => `await import(${JSON.stringify(d)});`).join('\n')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
+  assert.ok(loaded.some((u) => u.endsWith('/src/identity/workload-client.ts')), 'the hook saw the identity client');
+  const service = loaded.filter((u) => /\/src\/(api|store|certs|control-plane)\/|\/src\/(identity|destination)\/(service|resolve|issuer|issuer-source|certify|bootstrap|token-key)\.ts$|^zod$|\/zod\/|^node:sqlite$/.test(u));
+  assert.deepEqual(service, []);
+});

@@ -186,7 +186,7 @@ async function proxySetup(f: ProxyFlags, log: Logger): Promise<{ config: ProxyCo
     const credentials = await credentialsFrom(f, log, closers);
     const config = proxyConfig(f, credentials, log);
     if (f.destinationAddr !== undefined) {
-      const { startDestinationClient } = await import('../destination/index.ts');
+      const { startDestinationClient } = await import('../destination/client.ts');
       const domain = f.identityName === undefined ? undefined : identityDomain(f.identityName);
       const client = startDestinationClient({
         addr: f.destinationAddr,
@@ -221,7 +221,7 @@ async function credentialsFrom(f: ProxyFlags, log: Logger, closers: Array<() => 
     }
     identityDomain(f.identityName);
     if (f.keyFile !== undefined || f.certFile !== undefined) log.info('--key-file and --cert-file are ignored: certificates come from the identity service', { addr: f.identityAddr });
-    const { startIdentityClient } = await import('../identity/index.ts');
+    const { startIdentityClient } = await import('../identity/client.ts');
     const client = await startIdentityClient({
       addr: f.identityAddr,
       identity: f.identityName,

@@ -6,7 +6,8 @@
  *   set A  ──▶ set B          remove(A−B), add(B−A ∪ changed)
  *   set A  ──▶ no endpoints   no_endpoints
  */
-import { addressKey, type Resolution } from './resolve.ts';
+import { addressKey } from './address-key.ts';
+import type { Resolution } from './resolve.ts';
 import type { Endpoint, Update } from './wire.ts';
 
 function sameEndpoint(a: Endpoint, b: Endpoint): boolean {

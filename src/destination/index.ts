@@ -8,12 +8,13 @@ export { parseAuthority, type AuthorityOptions, type Target } from './authority.
 export {
   DestinationStreamError, startDestinationClient,
   type ClientTlsMaterial, type DestinationClient, type DestinationClientOptions, type DestinationView, type DestinationWatch,
-} from './client.ts';
+} from './watch-client.ts';
+export { addressKey } from './address-key.ts';
 export { applyUpdate, diffResolutions } from './diff.ts';
 export { GET_PATH } from './grpc-service.ts';
 export { inPortRanges, parsePortRanges, type PortRanges } from './port-ranges.ts';
 export {
-  addressKey, DEFAULT_INBOUND_PORT, INBOUND_PORT_ANNOTATIONS, OPAQUE_PORTS_ANNOTATIONS, podFacts, resolveDestination,
+  DEFAULT_INBOUND_PORT, INBOUND_PORT_ANNOTATIONS, OPAQUE_PORTS_ANNOTATIONS, podFacts, resolveDestination,
   type ClusterState, type PodFacts, type Resolution, type ResolveOptions,
 } from './resolve.ts';
 export {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Endpoints, Resource, Service } from '../api/index.ts';
 import { parseAuthority } from './authority.ts';
 import { applyUpdate, diffResolutions } from './diff.ts';
-import { addressKey, podFacts, resolveDestination, type ClusterState, type PodFacts, type Resolution } from './resolve.ts';
+import { addressKey } from './address-key.ts';
+import { podFacts, resolveDestination, type ClusterState, type PodFacts, type Resolution } from './resolve.ts';
 import { Protocol, type Endpoint } from './wire.ts';
 
 const DOMAIN = { controlPlaneNamespace: 'weft', trustDomain: 'cluster.local' };

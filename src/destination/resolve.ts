@@ -10,6 +10,7 @@
 import { isMeshedPod, type EndpointAddress, type Endpoints, type Resource, type Service, type ServicePort } from '../api/index.ts';
 import { identityName, type IdentityDomain } from '../identity/index.ts';
 import type { Target } from './authority.ts';
+import { addressKey } from './address-key.ts';
 import { inPortRanges, parsePortRanges } from './port-ranges.ts';
 import { Protocol, type Endpoint } from './wire.ts';
 
@@ -151,10 +152,6 @@ function podOf(a: EndpointAddress, namespace: string, state: ClusterState): PodF
   return state.pod(a.targetRef.namespace ?? namespace, a.targetRef.name);
 }
 
-/** `ip:port` (IPv6 bracketed): the key an endpoint is added and removed by. */
-export function addressKey(a: { ip: string; port: number }): string {
-  return a.ip.includes(':') ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
-}
 
 function compareEndpoints(a: Endpoint, b: Endpoint): number {
   const ka = addressKey(a);

@@ -3,7 +3,7 @@
  * certificate carries (`weft-destination.<cp-ns>.serviceaccount.identity.<cp-ns>.<td>`),
  * which clients verify. The certificate itself is identity's ServingCertProvider.
  */
-import { identityName, type IdentityDomain } from '../identity/index.ts';
+import { identityName, type IdentityDomain } from '../identity/client.ts';
 
 /** The destination service's ServiceAccount, in the control-plane namespace. */
 export const DESTINATION_SERVICE_ACCOUNT = 'weft-destination';

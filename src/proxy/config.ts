@@ -3,7 +3,7 @@
  * (src/cli/proxy.ts); every field has a default so tests only set what they test.
  */
 import type net from 'node:net';
-import type { DestinationClient } from '../destination/index.ts';
+import type { DestinationClient } from '../destination/client.ts';
 import type { CredentialsProvider } from './tls/index.ts';
 import type { LogLevel } from './log.ts';
 

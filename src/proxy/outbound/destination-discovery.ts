@@ -18,7 +18,7 @@
  * gets 503; the answer replaces that as soon as it arrives.
  */
 import { isIP } from 'node:net';
-import type { DestinationClient, DestinationView, DestinationWatch } from '../../destination/index.ts';
+import type { DestinationClient, DestinationView, DestinationWatch } from '../../destination/client.ts';
 import type { Logger } from '../log.ts';
 import { normalizeAuthority, passthrough, type Destination, type DestinationHandle, type Discovery } from './discovery.ts';
 
