@@ -1,27 +1,7 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { directWriteSupported, writeDirect } from './direct-write.ts';
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-async function tcpPair(t: TestContext): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await new Promise<void>((r, j) => { client.once('connect', r); client.once('error', j); });
-  const s = await accepted;
-  t.after(() => { client.destroy(); s.destroy(); });
-  return [client, s];
-}
+import { tcpPair, waitFor } from '../../../test/proxy/sockets.ts';
 
 test('writeDirect() is available on the Node we ship: connected and accepted sockets both take a direct write (else pipes silently use socket.write)', async (t) => {
   assert.equal(directWriteSupported(), true);
