@@ -407,6 +407,9 @@ export class H1Session implements PoolOwner {
     }
     if (this.#resClose) up.destroy();
     else up.release();
+    // A drain we waited for belongs to the upstream just let go (its 'drain' now goes
+    // to the pool, not here): waiting on it would leave the client unread for good.
+    this.#pausedForDrain = false;
     if (this.#resClose || this.#req!.close || this.#draining) {
       this.#endDown();
       return;

@@ -76,10 +76,15 @@ export function writeDirect(socket: net.Socket, buf: Buffer, onComplete: (err: E
   const err = handle.writeBuffer(req, buf);
   (socket as unknown as { _unrefTimer?: () => void })._unrefTimer?.();
   if (err !== 0) {
+    req.handle = null;
     socket.destroy(Object.assign(new Error(`write failed: ${err}`), { errno: err, syscall: 'write' }));
     return 'done';
   }
-  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) return 'done';
+  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {
+    // Done with the handle: the spare must not keep a closed socket's handle alive.
+    req.handle = null;
+    return 'done';
+  }
   // libuv holds part of `buf` and completes through this request object: it is no
   // longer spare, and it keeps `buf` alive until then.
   spare = undefined;
