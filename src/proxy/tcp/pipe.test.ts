@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,19 @@ async function proxied(t: TestContext): Promise<{ client: net.Socket; origin: ne
   const done = new Promise<void>((r) => { finished = r; });
   pipeSockets(proxyIn, proxyOut, undefined, finished);
   return { client, origin, proxyIn, proxyOut, done };
+}
+
+/** Reads `s` to its end and asserts it delivered exactly `total` bytes hashing like `sent`. */
+async function assertReceivesAll(s: net.Socket, total: number, sent: Hash): Promise<void> {
+  const got = createHash('sha256');
+  let received = 0;
+  let ended = false;
+  s.on('data', (c: Buffer) => { got.update(c); received += c.length; });
+  s.on('end', () => { ended = true; });
+  s.resume();
+  await waitFor(() => ended, 'every byte', 30_000);
+  assert.equal(received, total);
+  assert.equal(got.digest('hex'), sent.digest('hex'));
 }
 
 function collect(s: net.Socket): { bytes: () => Buffer; ended: () => boolean } {
@@ -72,15 +85,7 @@ test('pipeSockets() stops reading from a fast sender while the receiver is slow,
   assert.equal(proxyIn.listenerCount('data'), 0, 'the fast read path is in use');
   assert.ok(held() < 1024 * 1024, `proxy holds ${held()} bytes`);
   assert.ok(written < total || client.writableLength > 0, 'the client is still blocked');
-  const got = createHash('sha256');
-  let received = 0;
-  let ended = false;
-  origin.on('data', (c: Buffer) => { got.update(c); received += c.length; });
-  origin.on('end', () => { ended = true; });
-  origin.resume();
-  await waitFor(() => ended, 'every byte', 30_000);
-  assert.equal(received, total);
-  assert.equal(got.digest('hex'), sent.digest('hex'));
+  await assertReceivesAll(origin, total, sent);
 });
 
 test('pipeSockets() tears both sides down when one fails', async (t) => {
@@ -164,13 +169,5 @@ test('pipeSockets() relays a TLS sender to a slow plain receiver intact (records
   client.end();
   // Let the kernel buffers fill before the receiver starts reading.
   await waitFor(() => proxyOut.writableLength > 0 || (proxyOut as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize > 0, 'the receiver side to back up', 30_000);
-  const got = createHash('sha256');
-  let received = 0;
-  let ended = false;
-  origin.on('data', (c: Buffer) => { got.update(c); received += c.length; });
-  origin.on('end', () => { ended = true; });
-  origin.resume();
-  await waitFor(() => ended, 'every byte', 30_000);
-  assert.equal(received, total);
-  assert.equal(got.digest('hex'), sent.digest('hex'));
+  await assertReceivesAll(origin, total, sent);
 });
