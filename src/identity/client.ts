@@ -2,7 +2,9 @@
  * The identity area's client door: what a process that only calls the identity
  * service imports — the sidecar proxy, and the destination client's retry timing.
  * Nothing here loads the service side (store, resources, issuer, tokens), which
- * would cost every sidecar ~25 MB of memory (measured in bench/README.md).
+ * would cost every sidecar ~25 MB of memory (measured in bench/README.md), nor
+ * src/pki or a gRPC library: the CSR is a few lines of DER over node:crypto and
+ * Certify goes over node:http2 (src/grpc-client).
  * `index.ts` re-exports all of it for everyone else.
  */
 export { systemClock, type Clock, type TimerHandle } from './clock.ts';
@@ -12,3 +14,4 @@ export {
 export { DEFAULT_REFRESH_POLICY, refreshDelay, retryDelay, type RefreshPolicy } from './refresh-time.ts';
 export { CertifyCallError, IdentityRpcClient, type IdentityRpcClientOptions } from './rpc-client.ts';
 export { startIdentityClient, type IdentityClient, type IdentityClientOptions, type IdentityMaterial } from './workload-client.ts';
+export type { WorkloadLeaf } from './workload-leaf.ts';

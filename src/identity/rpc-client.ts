@@ -1,20 +1,22 @@
 /**
  * A thin gRPC client for Certify over TLS: verifies the identity service's
  * certificate against the trust anchors and its identity name. Used by the
- * workload client, `weft identity certify` and the benchmark.
+ * workload client, `weft identity certify` and the benchmark. Speaks gRPC over
+ * node:http2 (src/grpc-client), so the sidecar loads no gRPC library.
  */
-import { ChannelCredentials, Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { GrpcChannel, GrpcCode, grpcCodeName, GrpcStatusError } from '../grpc-client/index.ts';
 import { WeftError } from '../errors/index.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { CERTIFY_PATH, certifyClientCodec } from './grpc-service.ts';
-import type { CertifyRequest, CertifyResponse } from './wire.ts';
+// grpc-service.ts imports only types from @grpc/grpc-js, which type stripping erases.
+import { CERTIFY_PATH } from './grpc-service.ts';
+import { decodeCertifyResponse, encodeCertifyRequest, type CertifyRequest, type CertifyResponse } from './wire.ts';
 
-/** A Certify call that failed; `grpcCode` is the gRPC status (`status.UNAUTHENTICATED`, …). */
+/** A Certify call that failed; `grpcCode` is the gRPC status (14 UNAVAILABLE, 16 UNAUTHENTICATED, …). */
 export class CertifyCallError extends WeftError {
-  readonly grpcCode: status;
+  readonly grpcCode: number;
 
-  constructor(grpcCode: status, details: string) {
-    super('WEFT_ERR_IDENTITY_CERTIFY', `Certify failed with ${status[grpcCode] ?? grpcCode}: ${details}`);
+  constructor(grpcCode: number, details: string) {
+    super('WEFT_ERR_IDENTITY_CERTIFY', `Certify failed with ${grpcCodeName(grpcCode)}: ${details}`);
     this.name = 'CertifyCallError';
     this.grpcCode = grpcCode;
   }
@@ -35,40 +37,44 @@ export interface IdentityRpcClientOptions {
 
 /** One gRPC channel to the identity service. */
 export class IdentityRpcClient {
-  readonly #client: Client;
+  readonly #channel: GrpcChannel;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
 
   constructor(opts: IdentityRpcClientOptions) {
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#clock = opts.clock ?? systemClock;
-    this.#client = new Client(opts.addr, ChannelCredentials.createSsl(Buffer.from(opts.trustAnchorsPem)), {
-      // We dial an address but verify a name: the identity's, as Linkerd's proxy does.
-      'grpc.ssl_target_name_override': opts.serverName,
-      'grpc.default_authority': opts.serverName,
-    });
+    // We dial an address but verify a name: the identity's, as Linkerd's proxy does.
+    this.#channel = new GrpcChannel({ addr: opts.addr, serverName: opts.serverName, trustAnchorsPem: opts.trustAnchorsPem });
   }
 
   /** Calls Certify; rejects with {@link CertifyCallError}. */
   certify(request: CertifyRequest): Promise<CertifyResponse> {
     return new Promise((resolve, reject) => {
-      // The deadline runs on our clock, not grpc's, so tests that move time move it too.
-      const call = this.#client.makeUnaryRequest(CERTIFY_PATH, certifyClientCodec.serialize, certifyClientCodec.deserialize,
-        request, new Metadata(), {}, (err: ServiceError | null, response?: CertifyResponse) => {
-          timer.cancel();
-          if (err !== null || response === undefined) reject(new CertifyCallError(err?.code ?? status.UNKNOWN, err?.details ?? 'no response'));
-          else resolve(response);
-        });
+      const call = this.#channel.unary(CERTIFY_PATH, encodeCertifyRequest(request), { timeoutMs: this.#timeoutMs });
+      // The deadline runs on our clock, so tests that move time move it too; grpc-timeout tells the server.
       const timer = this.#clock.setTimer(this.#timeoutMs, () => {
         // Reject first: the CANCELLED that cancel() produces then settles nothing.
-        reject(new CertifyCallError(status.DEADLINE_EXCEEDED, `no answer within ${this.#timeoutMs} ms`));
+        reject(new CertifyCallError(GrpcCode.DEADLINE_EXCEEDED, `no answer within ${this.#timeoutMs} ms`));
         call.cancel();
+      });
+      call.response.then((bytes) => {
+        timer.cancel();
+        try {
+          resolve(decodeCertifyResponse(bytes));
+        } catch (err) {
+          reject(new CertifyCallError(GrpcCode.INTERNAL, `cannot read the response: ${(err as Error).message}`));
+        }
+      }, (err: unknown) => {
+        timer.cancel();
+        if (err instanceof GrpcStatusError) reject(new CertifyCallError(err.grpcCode, err.details));
+        else reject(new CertifyCallError(GrpcCode.UNKNOWN, (err as Error).message));
       });
     });
   }
 
   /** Closes the channel. */
   close(): void {
-    this.#client.close();
+    this.#channel.close();
   }
 }

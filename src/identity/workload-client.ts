@@ -11,14 +11,13 @@
  * call, so a rotated token (or a new anchor bundle) is used without a restart.
  */
 import { readFile } from 'node:fs/promises';
-import {
-  createCsr, exportPrivateKey, generateKeyPair, parseCertificates, parseCsr, verifyChain, type Certificate, type CryptoKeyPair,
-} from '../pki/index.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { Counter, Gauge, renderMetrics } from './metrics.ts';
 import { identityDomainOf, identityServiceName, type IdentityDomain } from './names.ts';
 import { DEFAULT_REFRESH_POLICY, refreshDelay, retryDelay, type RefreshPolicy } from './refresh-time.ts';
 import { IdentityRpcClient } from './rpc-client.ts';
+import { workloadCsr } from './workload-csr.ts';
+import { checkCertifyResponse, type WorkloadLeaf } from './workload-leaf.ts';
 import { WeftError } from '../errors/index.ts';
 
 /** What the client hands its user: everything a TLS endpoint needs. */
@@ -31,8 +30,8 @@ export interface IdentityMaterial {
   readonly trustAnchorsPem: string;
   /** The leaf's notAfter. */
   readonly validUntil: Date;
-  /** The parsed leaf. */
-  readonly leaf: Certificate;
+  /** The leaf, read with node:crypto (src/pki's `parseCertificates(certChainPem)` gives every field). */
+  readonly leaf: WorkloadLeaf;
 }
 
 /** Options of {@link startIdentityClient}. */
@@ -100,10 +99,7 @@ export async function startIdentityClient(opts: IdentityClientOptions): Promise<
   const random = opts.random ?? Math.random;
   const policy: RefreshPolicy = { ...DEFAULT_REFRESH_POLICY, ...opts.policy };
   const serverName = opts.serverName ?? identityServiceName(domainOf(opts.identity));
-  const keys: CryptoKeyPair = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
-  const keyPem = await exportPrivateKey(keys.privateKey);
-  const csr = await createCsr({ subject: opts.identity, keyPair: keys, sans: [{ type: 'dns', value: opts.identity }] });
-  const spki = Buffer.from((await parseCsr(csr.der)).spki);
+  const { keyPem, spki, der: csrDer } = workloadCsr(opts.identity);
 
   const expiry = new Gauge('identity_cert_expiration_timestamp_seconds', 'When the current identity certificate expires (Unix seconds).');
   const refreshes = new Counter('identity_cert_refresh_count', 'Certificate refreshes by result.');
@@ -133,22 +129,11 @@ export async function startIdentityClient(opts: IdentityClientOptions): Promise<
       rpc = { client: new IdentityRpcClient({ addr: opts.addr, serverName, trustAnchorsPem: anchors, clock, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) }), anchors };
     }
     const response = await rpc.client.certify({
-      identity: opts.identity, token: Buffer.from(token), certificateSigningRequest: csr.der,
+      identity: opts.identity, token: Buffer.from(token), certificateSigningRequest: csrDer,
     });
-    const [leaf] = parseCertificates(response.leafCertificate);
-    const chain = response.intermediateCertificates.map((der) => parseCertificates(der)[0] as Certificate);
-    if (leaf === undefined) throw new WeftError('WEFT_ERR_IDENTITY_RESPONSE', 'Certify returned no certificate');
     // Trust, but verify: the leaf must be for our key and our name, and chain to our anchors.
-    if (!Buffer.from(leaf.spki).equals(spki)) throw new WeftError('WEFT_ERR_IDENTITY_RESPONSE', 'Certify returned a certificate for another key');
-    const verdict = verifyChain(leaf, { roots: parseCertificates(anchors), intermediates: chain, at: new Date(clock.now()), host: opts.identity });
-    if (verdict.kind === 'invalid') throw new WeftError('WEFT_ERR_IDENTITY_RESPONSE', `Certify returned a certificate that does not verify: ${verdict.reason}`);
-    material = {
-      keyPem,
-      certChainPem: [leaf, ...chain].map((c) => c.pem).join(''),
-      trustAnchorsPem: anchors,
-      validUntil: leaf.notAfter,
-      leaf,
-    };
+    const { leaf, certChainPem } = checkCertifyResponse(response, { spki, identity: opts.identity, trustAnchorsPem: anchors, now: new Date(clock.now()) });
+    material = { keyPem, certChainPem, trustAnchorsPem: anchors, validUntil: leaf.notAfter, leaf };
   };
 
   const schedule = (ms: number): void => {
