@@ -59,7 +59,7 @@ test('the lean entry point does not load commander', () => {
   assert.doesNotMatch(r.stderr, /BARE commander/);
 });
 
-test('the control-plane clients the sidecar loads bring no service code: no resource schemas, store, issuer or x509 beyond the CSR', () => {
+test('the control-plane clients the sidecar loads bring no service code, no src/pki and no gRPC library', () => {
   // The proxy imports these two doors when it has --identity-addr / --destination-addr
   // (always, on the platform); through the areas' index.ts it loaded zod's schemas,
   // node:sqlite and the service side, ~25 MB per sidecar.
@@ -73,4 +73,9 @@ test('the control-plane clients the sidecar loads bring no service code: no reso
   assert.ok(loaded.some((u) => u.endsWith('/src/identity/workload-client.ts')), 'the hook saw the identity client');
   const service = loaded.filter((u) => /\/src\/(api|store|certs|control-plane)\/|\/src\/(identity|destination)\/(service|resolve|issuer|issuer-source|certify|bootstrap|token-key)\.ts$|^zod$|\/zod\/|^node:sqlite$/.test(u));
   assert.deepEqual(service, []);
+  // The CSR is DER over node:crypto and the calls are gRPC over node:http2: @peculiar/x509
+  // (with its ASN.1 schemas) and @grpc/grpc-js cost a sidecar ~9 MB (docs/embedded-platform.md).
+  assert.ok(loaded.some((u) => u.endsWith('/src/grpc-client/channel.ts')), 'the hook saw the gRPC client');
+  const heavy = loaded.filter((u) => /\/src\/pki\/|\/node_modules\/(@peculiar|@grpc|asn1js|pvtsutils|reflect-metadata|tsyringe)\/|^@grpc\/|^@peculiar\//.test(u));
+  assert.deepEqual(heavy, []);
 });

@@ -9,17 +9,20 @@
  *
  * While disconnected the last known set stays in force: a control-plane restart
  * must not take traffic away from endpoints that are still there.
+ *
+ * Get goes over node:http2 (src/grpc-client), so the sidecar loads no gRPC library.
  */
-import { ChannelCredentials, Client, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { WeftError } from '../errors/index.ts';
+import { GrpcChannel, GrpcCode, type GrpcCall } from '../grpc-client/index.ts';
 import {
   DEFAULT_IDENTITY_DOMAIN, DEFAULT_REFRESH_POLICY, retryDelay, systemClock, type Clock, type IdentityDomain, type TimerHandle,
 } from '../identity/client.ts';
 import { applyUpdate } from './diff.ts';
-import { GET_PATH, getClientCodec } from './grpc-service.ts';
+// grpc-service.ts imports only types from @grpc/grpc-js, which type stripping erases.
+import { GET_PATH } from './grpc-service.ts';
 import type { Resolution } from './resolve.ts';
 import { destinationServiceName } from './service-name.ts';
-import type { Update } from './wire.ts';
+import { decodeUpdate, encodeGetDestination } from './wire.ts';
 
 const KEEPALIVE_MS = 30_000;
 const KEEPALIVE_TIMEOUT_MS = 10_000;
@@ -99,14 +102,43 @@ export class DestinationStreamError extends WeftError {
 /** Starts a client. Nothing connects until the first {@link DestinationClient.watch}. */
 export function startDestinationClient(opts: DestinationClientOptions): DestinationClient {
   const watches = new Set<DestinationWatch>();
+  const serverName = opts.serverName ?? destinationServiceName(opts.domain ?? DEFAULT_IDENTITY_DOMAIN);
+  let shared: { key: string; channel: GrpcChannel } | undefined;
+  // One connection per certificate, shared by every watch: a new certificate opens a
+  // new one for the streams that (re)start from then on, and the old one closes
+  // once its streams have ended.
+  const channelFor = (material: ClientTlsMaterial): GrpcChannel => {
+    const key = material.keyPem + material.certChainPem + material.trustAnchorsPem;
+    if (shared?.key !== key) {
+      shared?.channel.close();
+      shared = {
+        key,
+        channel: new GrpcChannel({
+          addr: opts.addr,
+          // We dial an address but verify a name: the service's identity, as Linkerd's proxy does.
+          serverName,
+          trustAnchorsPem: material.trustAnchorsPem,
+          keyPem: material.keyPem,
+          certChainPem: material.certChainPem,
+          // A stream can sit idle for hours: pings find a control plane that vanished
+          // without closing the connection (a killed VM, a dropped route) within ~40 s.
+          keepaliveMs: KEEPALIVE_MS,
+          keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+        }),
+      };
+    }
+    return shared.channel;
+  };
   return {
     watch(authority, onUpdate) {
-      const w = openWatch(authority, opts, onUpdate, () => watches.delete(w));
+      const w = openWatch(authority, opts, channelFor, onUpdate, () => watches.delete(w));
       watches.add(w);
       return w;
     },
     close() {
       for (const w of [...watches]) w.close();
+      shared?.channel.close();
+      shared = undefined;
     },
   };
 }
@@ -114,6 +146,7 @@ export function startDestinationClient(opts: DestinationClientOptions): Destinat
 function openWatch(
   authority: string,
   opts: DestinationClientOptions,
+  channelFor: (material: ClientTlsMaterial) => GrpcChannel,
   onUpdate: ((view: DestinationView) => void) | undefined,
   onClose: () => void,
 ): DestinationWatch {
@@ -124,7 +157,6 @@ function openWatch(
     ...(opts.backoffBaseMs === undefined ? {} : { backoffBaseMs: opts.backoffBaseMs }),
     ...(opts.backoffMaxMs === undefined ? {} : { backoffMaxMs: opts.backoffMaxMs }),
   };
-  const serverName = opts.serverName ?? destinationServiceName(opts.domain ?? DEFAULT_IDENTITY_DOMAIN);
   const waiters = new Set<() => void>();
   let view: DestinationView | undefined;
   let viewText = '';
@@ -134,8 +166,7 @@ function openWatch(
   let lastError: Error | undefined;
   let failures = 0;
   let timer: TimerHandle | undefined;
-  let channel: { client: Client; key: string } | undefined;
-  let call: ClientReadableStream<Update> | undefined;
+  let call: GrpcCall | undefined;
 
   const publish = (next: DestinationView): void => {
     const text = JSON.stringify(next);
@@ -164,48 +195,27 @@ function openWatch(
       retry(new DestinationStreamError('Wait for a workload certificate: the identity client has none yet'));
       return;
     }
-    // grpc-js shares connections between channels with equal credentials, so one
-    // Client per watch still means one connection per certificate.
-    const key = material.keyPem + material.certChainPem + material.trustAnchorsPem;
-    if (channel?.key !== key) {
-      channel?.client.close();
-      channel = {
-        key,
-        client: new Client(opts.addr, ChannelCredentials.createSsl(
-          Buffer.from(material.trustAnchorsPem), Buffer.from(material.keyPem), Buffer.from(material.certChainPem),
-        ), {
-          // We dial an address but verify a name: the service's identity, as Linkerd's proxy does.
-          'grpc.ssl_target_name_override': serverName,
-          'grpc.default_authority': serverName,
-          // A stream can sit idle for hours: pings find a control plane that vanished
-          // without closing the connection (a killed VM, a dropped route) within ~40 s.
-          'grpc.keepalive_time_ms': KEEPALIVE_MS,
-          'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
-        }),
-      };
-    }
     // Each stream starts from nothing: its first update is the whole set, and only
     // then does it replace what the previous stream left.
     let streamSet: DestinationView | undefined;
-    let done = false;
-    const c = channel.client.makeServerStreamRequest(GET_PATH, getClientCodec.serialize, getClientCodec.deserialize,
-      { authority, contextToken: opts.contextToken ?? '' }, new Metadata());
-    call = c;
-    c.on('data', (u: Update) => {
-      streamSet = applyUpdate(streamSet, u);
-      isConnected = true;
-      lastError = undefined;
-      failures = 0;
-      publish(streamSet);
+    const c = channelFor(material).call(GET_PATH, encodeGetDestination({ authority, contextToken: opts.contextToken ?? '' }), {
+      onMessage(bytes) {
+        // A message that does not decode ends the call INTERNAL, with the decoder's reason.
+        streamSet = applyUpdate(streamSet, decodeUpdate(bytes));
+        isConnected = true;
+        lastError = undefined;
+        failures = 0;
+        publish(streamSet);
+      },
+      onEnd(status) {
+        if (call === c) call = undefined;
+        if (closed) return;
+        retry(status.code === GrpcCode.OK
+          ? new DestinationStreamError(`Get "${authority}" ended by the server`)
+          : new DestinationStreamError(`Get "${authority}" failed: ${status.details}`, status.code));
+      },
     });
-    const finish = (err: Error): void => {
-      if (done) return;
-      done = true;
-      if (call === c) call = undefined;
-      retry(err);
-    };
-    c.on('error', (e: ServiceError) => finish(new DestinationStreamError(`Get "${authority}" failed: ${e.details || e.message}`, e.code)));
-    c.on('end', () => finish(new DestinationStreamError(`Get "${authority}" ended by the server`)));
+    call = c;
   }
 
   const watch: DestinationWatch = {
@@ -225,7 +235,6 @@ function openWatch(
       isConnected = false;
       timer?.cancel();
       call?.cancel();
-      channel?.client.close();
       for (const w of waiters) w();
       waiters.clear();
       onClose();

@@ -1,0 +1,235 @@
+/**
+ * src/grpc-client against a real gRPC server (@grpc/grpc-js, as the control plane
+ * runs), over TLS with openssl-made certificates.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, connect as netConnect, type Server as NetServer, type Socket } from 'node:net';
+import {
+  Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition,
+} from '@grpc/grpc-js';
+import { GrpcChannel, GrpcCode, GrpcStatusError, type GrpcChannelOptions, type GrpcStatus } from '../../src/grpc-client/index.ts';
+import { TestPki, type LeafFiles } from '../../test/proxy/pki-fixture.ts';
+
+const raw = { requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
+const SERVICE: ServiceDefinition = {
+  Unary: { path: '/test.T/Unary', requestStream: false, responseStream: false, ...raw },
+  Watch: { path: '/test.T/Watch', requestStream: false, responseStream: true, ...raw },
+};
+
+/** What the server saw of the last call. */
+interface Seen { deadline?: number; cancelled: boolean; authority?: string }
+
+/** A TLS gRPC server: Unary answers "echo:<request>" or the status the request names; Watch streams what the request asks. */
+async function grpcServer(t: TestContext, pki: TestPki, opts: { clientCert?: boolean } = {}): Promise<{ addr: string; server: LeafFiles; seen: Seen }> {
+  const leaf = pki.leaf('server');
+  const seen: Seen = { cancelled: false };
+  const server = new Server();
+  server.addService(SERVICE, {
+    Unary(call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) {
+      const deadline = call.getDeadline();
+      seen.deadline = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+      seen.authority = call.getHost();
+      const req = call.request.toString();
+      if (req.startsWith('fail:')) cb({ code: Number(req.split(':')[1]), details: req.split(':').slice(2).join(':') });
+      else cb(null, Buffer.from(`echo:${req}`));
+    },
+    Watch(call: ServerWritableStream<Buffer, Buffer>) {
+      call.on('cancelled', () => { seen.cancelled = true; });
+      const req = call.request.toString();
+      if (req === 'three') {
+        call.write(Buffer.from('one'));
+        call.write(Buffer.alloc(100_000, 0x61));
+        call.write(Buffer.from('three'));
+        call.end();
+      } else if (req === 'one-then-fail') {
+        call.write(Buffer.from('one'));
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: 'Send a better request' });
+      } else {
+        call.write(Buffer.from('hello')); // then stays open
+      }
+    },
+  });
+  const creds = ServerCredentials.createSsl(opts.clientCert === true ? readFileSync(pki.caCert) : null,
+    [{ private_key: readFileSync(leaf.keyFile), cert_chain: readFileSync(leaf.certFile) }], opts.clientCert === true);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err === null ? resolve(p) : reject(err))));
+  t.after(() => server.forceShutdown());
+  return { addr: `127.0.0.1:${port}`, server: leaf, seen };
+}
+
+/** A TCP relay in front of `target` that counts connections and can stop forwarding on the open ones (a peer that vanished without closing). */
+async function relay(t: TestContext, target: string): Promise<{ addr: string; connections: () => number; open: () => number; freeze: () => void }> {
+  const [host, port] = target.split(':') as [string, string];
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const frozen = new WeakSet<Socket>();
+  const server: NetServer = createServer((down) => {
+    count++;
+    const up = netConnect(Number(port), host);
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => { sockets.delete(s); (s === down ? up : down).destroy(); });
+    }
+    down.on('data', (b) => { if (!frozen.has(down)) up.write(b); });
+    up.on('data', (b) => { if (!frozen.has(up)) down.write(b); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const { port: p } = server.address() as { port: number };
+  return { addr: `127.0.0.1:${p}`, connections: () => count, open: () => sockets.size / 2, freeze: () => { for (const s of sockets) frozen.add(s); } };
+}
+
+function channel(t: TestContext, opts: GrpcChannelOptions): GrpcChannel {
+  const c = new GrpcChannel(opts);
+  t.after(() => c.close());
+  return c;
+}
+
+/** Polls `check` until true (bounded), never sleeping a fixed time for a result. */
+async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Runs a server stream to its end. */
+function stream(c: GrpcChannel, request: string): { messages: Buffer[]; ended: Promise<GrpcStatus>; cancel: () => void } {
+  const messages: Buffer[] = [];
+  let cancel = (): void => undefined;
+  const ended = new Promise<GrpcStatus>((resolve) => {
+    cancel = c.call('/test.T/Watch', Buffer.from(request), { onMessage: (m) => messages.push(m), onEnd: resolve }).cancel;
+  });
+  return { messages, ended, cancel: () => cancel() };
+}
+
+test('a unary call over TLS returns the one response message, with the server name as authority and grpc-timeout as deadline', async (t) => {
+  const pki = new TestPki('grpc-unary');
+  t.after(() => pki.remove());
+  const { addr, server, seen } = await grpcServer(t, pki);
+  const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
+  const before = Date.now();
+  const answer = await c.unary('/test.T/Unary', Buffer.from('ping'), { timeoutMs: 5000 }).response;
+  assert.equal(answer.toString(), 'echo:ping');
+  assert.equal(seen.authority, server.identity);
+  assert.ok(seen.deadline !== undefined && seen.deadline >= before + 4000 && seen.deadline <= Date.now() + 5000, `deadline ${seen.deadline}`);
+  // A second call reuses the connection.
+  assert.equal((await c.unary('/test.T/Unary', Buffer.from('again')).response).toString(), 'echo:again');
+});
+
+test('a refusal arrives as its gRPC code with its message decoded; an unknown method is UNIMPLEMENTED', async (t) => {
+  const pki = new TestPki('grpc-refusal');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki);
+  const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
+  const err = await c.unary('/test.T/Unary', Buffer.from('fail:7:identity "wéb" may not: 100% sure')).response.catch((e: unknown) => e);
+  assert.ok(err instanceof GrpcStatusError);
+  assert.equal(err.grpcCode, status.PERMISSION_DENIED);
+  assert.equal(err.details, 'identity "wéb" may not: 100% sure');
+  const missing = await c.unary('/test.T/Nope', Buffer.from('x')).response.catch((e: unknown) => e);
+  assert.ok(missing instanceof GrpcStatusError);
+  assert.equal(missing.grpcCode, status.UNIMPLEMENTED);
+});
+
+test('a server stream delivers every message in order, including one spread over many DATA frames, then OK', async (t) => {
+  const pki = new TestPki('grpc-stream');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki);
+  const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
+  const s = stream(c, 'three');
+  assert.equal((await s.ended).code, GrpcCode.OK);
+  assert.deepEqual(s.messages.map((m) => m.length), [3, 100_000, 5]);
+  assert.equal(s.messages[2]?.toString(), 'three');
+  const failing = stream(c, 'one-then-fail');
+  const end = await failing.ended;
+  assert.equal(end.code, status.INVALID_ARGUMENT, end.details);
+  assert.equal(failing.messages.length, 1);
+});
+
+test('cancel() ends a stream CANCELLED and the server sees the cancellation', async (t) => {
+  const pki = new TestPki('grpc-cancel');
+  t.after(() => pki.remove());
+  const { addr, server, seen } = await grpcServer(t, pki);
+  const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
+  const s = stream(c, 'open');
+  await waitFor('the first message', () => s.messages.length === 1);
+  s.cancel();
+  assert.equal((await s.ended).code, GrpcCode.CANCELLED);
+  await waitFor('the server to see the cancellation', () => seen.cancelled);
+});
+
+test('an unreachable service, a server certificate for another name and an unknown CA end UNAVAILABLE with the reason', async (t) => {
+  const pki = new TestPki('grpc-unreachable');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki);
+  const anchors = readFileSync(pki.caCert, 'utf8');
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const deadPort = (closed.address() as { port: number }).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const other = new TestPki('grpc-other');
+  t.after(() => other.remove());
+  const cases: Array<[string, GrpcChannelOptions, RegExp]> = [
+    ['nothing listens', { addr: `127.0.0.1:${deadPort}`, serverName: server.identity, trustAnchorsPem: anchors }, /ECONNREFUSED/],
+    ['another name', { addr, serverName: 'someone.else.serviceaccount.identity.weft.cluster.local', trustAnchorsPem: anchors }, /someone\.else/],
+    ['another CA', { addr, serverName: server.identity, trustAnchorsPem: readFileSync(other.caCert, 'utf8') }, /certificate/i],
+  ];
+  for (const [name, opts, reason] of cases) {
+    const err = await channel(t, opts).unary('/test.T/Unary', Buffer.from('x')).response.catch((e: unknown) => e);
+    assert.ok(err instanceof GrpcStatusError, name);
+    assert.equal(err.grpcCode, status.UNAVAILABLE, `${name}: ${err.message}`);
+    assert.match(err.details, reason, name);
+  }
+});
+
+test('a client certificate is presented when given, for a server that requires one', async (t) => {
+  const pki = new TestPki('grpc-mtls');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki, { clientCert: true });
+  const anchors = readFileSync(pki.caCert, 'utf8');
+  const bare = await channel(t, { addr, serverName: server.identity, trustAnchorsPem: anchors }).unary('/test.T/Unary', Buffer.from('x')).response.catch((e: unknown) => e);
+  assert.ok(bare instanceof GrpcStatusError && bare.grpcCode === status.UNAVAILABLE, String(bare));
+  const me = pki.leaf('client');
+  const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: anchors, keyPem: readFileSync(me.keyFile, 'utf8'), certChainPem: readFileSync(me.certFile, 'utf8') });
+  assert.equal((await c.unary('/test.T/Unary', Buffer.from('me')).response).toString(), 'echo:me');
+});
+
+test('keepalive pings end a stream UNAVAILABLE when the peer stops answering without closing', async (t) => {
+  const pki = new TestPki('grpc-keepalive');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki);
+  const r = await relay(t, addr);
+  const c = channel(t, { addr: r.addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8'), keepaliveMs: 50, keepaliveTimeoutMs: 200 });
+  const s = stream(c, 'open');
+  await waitFor('the first message', () => s.messages.length === 1);
+  r.freeze();
+  const end = await s.ended;
+  assert.equal(end.code, GrpcCode.UNAVAILABLE);
+  assert.match(end.details, /keepalive ping/);
+  // The next call dials a new connection.
+  const again = stream(c, 'three');
+  await again.ended;
+  assert.equal(r.connections(), 2);
+});
+
+test('an idle connection closes after idleTimeoutMs and the next call dials again', async (t) => {
+  const pki = new TestPki('grpc-idle');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki);
+  const r = await relay(t, addr);
+  const c = channel(t, { addr: r.addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8'), idleTimeoutMs: 50 });
+  assert.equal((await c.unary('/test.T/Unary', Buffer.from('a')).response).toString(), 'echo:a');
+  await waitFor('the idle connection to close', () => r.open() === 0);
+  assert.equal((await c.unary('/test.T/Unary', Buffer.from('b')).response).toString(), 'echo:b');
+  assert.equal(r.connections(), 2);
+  // A closed channel refuses new calls.
+  c.close();
+  const err = await c.unary('/test.T/Unary', Buffer.from('c')).response.catch((e: unknown) => e);
+  assert.ok(err instanceof GrpcStatusError && err.grpcCode === GrpcCode.UNAVAILABLE && /closed/.test(err.details));
+});
