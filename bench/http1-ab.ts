@@ -13,6 +13,7 @@
  *
  * `--build name=root[=proxy args]`: a tree holding src/ (built lean into
  * bench/results/h1p/); `--flags`: node flags for every proxy (`%N` becomes name-hop);
+ * `--bflags name:flags`: node flags for one build's proxies only (compare flags on one tree);
  * `--hold S`: instead of rounds, drive the first build for S seconds (profiling) and
  * print its request metrics; `--perf FILE`: perf record -g both hops meanwhile;
  * `--tcp`: the same for opaque TCP (the origin's port is opaque at hop A, as in
@@ -34,7 +35,10 @@ const { values } = parseArgs({ options: {
   c: { type: 'string', default: '16,64' }, dur: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' },
   flags: { type: 'string', default: '' }, nohap: { type: 'boolean', default: false }, hold: { type: 'string', default: '0' },
   perf: { type: 'string', default: '' }, tcp: { type: 'boolean', default: false },
+  bflags: { type: 'string', multiple: true, default: [] },
 } });
+/** `--bflags name:flags`: extra node flags for one build's proxies (so two builds of one tree can compare flags). */
+const buildFlags = new Map(values.bflags.map((s) => [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1).split(' ').filter((f) => f !== '')]));
 
 async function wrk(url: string, c: number, d: number): Promise<{ rps: number; n: number; p99: number; err: string }> {
   const out = await run('wrk', ['-t1', `-c${c}`, `-d${d}s`, '--latency', url]);
@@ -64,7 +68,7 @@ try {
     const entry = buildLean('src/cli/proxy.ts', out, root);
     const [bIn, bOut, bAdm, aIn, aOut, aAdm, aT] = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => freePort()));
     const authority = `${values.tcp ? 'tcp' : 'http1'}.bench:${originPort}`;
-    const fl = (hop: string): string[] => flags.map((f) => f.replace('%N', `${name}-${hop}`));
+    const fl = (hop: string): string[] => [...flags, ...(buildFlags.get(name) ?? [])].map((f) => f.replace('%N', `${name}-${hop}`));
     const wb = start(process.execPath, [...fl('b'), entry, '--log-level', 'warn', '--key-file', b.keyFile, '--cert-file', b.certFile, '--trust-anchors-file', b.trustAnchorsFile,
       '--inbound-addr', `127.0.0.1:${bIn}`, '--outbound-addr', `127.0.0.1:${bOut}`, '--admin-addr', `127.0.0.1:${bAdm}`, '--inbound-forward-port', String(originPort), ...pargs]);
     const wa = start(process.execPath, [...fl('a'), entry, '--log-level', 'warn', '--key-file', a.keyFile, '--cert-file', a.certFile, '--trust-anchors-file', a.trustAnchorsFile,

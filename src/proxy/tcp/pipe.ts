@@ -6,8 +6,9 @@
  * Readable machinery; see borrowed-reader.ts) when the source is a socket with a
  * native handle, else with a `data` listener, and writes each chunk straight into the
  * other socket without copying it: a plain TCP target through `writeDirect` while
- * nothing is queued (a write the kernel takes whole is done with the view), else
- * through `writeBorrowed` (a TLS target encrypts the view before `write` returns).
+ * nothing is queued (a write the kernel takes whole is done with the view), a TLS
+ * target through its `TlsDirectWriter` (encrypted before the call returns, no
+ * completion callback per write), else through `writeBorrowed`.
  * Only a write that keeps the view (queued in libuv or the Writable) makes the reader
  * move to fresh memory (`retain`). Reading stops while the target holds a pending
  * direct write or its write buffer is over the high-water mark, resuming when the
@@ -19,6 +20,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BorrowedReader, writeBorrowed } from './borrowed-reader.ts';
 import { directWriteSupported, writeDirect } from './direct-write.ts';
+import { TlsDirectWriter } from './tls-direct-write.ts';
 import type { Opener } from './pool.ts';
 
 /** Forwards `from` → `to` until `from` ends (then half-closes `to`), and starts reading. */
@@ -31,7 +33,10 @@ function forward(from: Duplex, to: Duplex): void {
   const onDirectWritten = (err: Error | null): void => {
     if (err === null) from.resume();
   };
+  // TLS targets (the mesh side) take writes straight to TLSWrap, without a callback per write.
+  const tlsWriter = direct ? undefined : TlsDirectWriter.for(to, onDrain);
   const adopted = BorrowedReader.adopt(from, (view) => {
+    if (tlsWriter !== undefined) return tlsWriter.write(view);
     if (direct) {
       const r = writeDirect(to as net.Socket, view, onDirectWritten);
       if (r === 'done') return true;
@@ -47,7 +52,8 @@ function forward(from: Duplex, to: Duplex): void {
   to.on('drain', onDrain);
   from.once('end', () => {
     to.removeListener('drain', onDrain);
-    to.end();
+    if (tlsWriter !== undefined) tlsWriter.end();
+    else to.end();
   });
   if (adopted === undefined) {
     from.on('data', (chunk: Buffer) => {
