@@ -308,15 +308,18 @@ export class GrpcChannel {
     });
     stream.on('close', () => {
       if (status === undefined) {
-        const cause = conn.error ?? streamError;
-        if (cause !== undefined) status = { code: GrpcCode.UNAVAILABLE, details: `connection to "${this.#opts.addr}" failed: ${cause.message}` };
+        // A connection that failed or went away (Node resets its streams with CANCEL)
+        // is UNAVAILABLE; a reset the server sent on a live connection says why by its code.
+        // Node cancels a failed connection's streams before the session reports why; the
+        // cancellation carries the reason as its cause.
+        const failure = conn.error ?? (conn.session.destroyed ? streamError : undefined);
+        const reason = failure?.cause instanceof Error ? failure.cause : failure;
+        if (reason !== undefined) status = { code: GrpcCode.UNAVAILABLE, details: `connection to "${this.#opts.addr}" failed: ${reason.message}` };
+        else if (conn.session.destroyed) status = { code: GrpcCode.UNAVAILABLE, details: `the connection to "${this.#opts.addr}" closed` };
         else if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
           status = { code: grpcCodeOfReset(stream.rstCode), details: `the server reset the stream (HTTP/2 error ${stream.rstCode})` };
-        } else if (conn.session.closed || conn.session.destroyed) {
-          status = { code: GrpcCode.UNAVAILABLE, details: `the connection to "${this.#opts.addr}" closed` };
-        } else {
-          status = { code: GrpcCode.INTERNAL, details: 'the server ended the stream without a grpc-status' };
-        }
+        } else if (streamError !== undefined) status = { code: GrpcCode.UNAVAILABLE, details: `the stream to "${this.#opts.addr}" failed: ${streamError.message}` };
+        else status = { code: GrpcCode.INTERNAL, details: 'the server ended the stream without a grpc-status' };
       }
       if (status.code === GrpcCode.OK && reader.buffered > 0) status = { code: GrpcCode.INTERNAL, details: 'the stream ended inside a message' };
       onEnd(status);

@@ -5,6 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { constants, createSecureServer } from 'node:http2';
 import { createServer, connect as netConnect, type Server as NetServer, type Socket } from 'node:net';
 import {
   Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition,
@@ -232,4 +233,37 @@ test('an idle connection closes after idleTimeoutMs and the next call dials agai
   c.close();
   const err = await c.unary('/test.T/Unary', Buffer.from('c')).response.catch((e: unknown) => e);
   assert.ok(err instanceof GrpcStatusError && err.grpcCode === GrpcCode.UNAVAILABLE && /closed/.test(err.details));
+});
+
+test('a stream the server resets ends with its reset code as gRPC status; a connection that drops ends UNAVAILABLE; a non-gRPC answer says so', async (t) => {
+  const pki = new TestPki('grpc-reset');
+  t.after(() => pki.remove());
+  const leaf = pki.leaf('server');
+  // A bare HTTP/2 server, to misbehave in ways a gRPC server does not.
+  const server = createSecureServer({ key: readFileSync(leaf.keyFile), cert: readFileSync(leaf.certFile) });
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => undefined);
+    if (headers[':path'] === '/calm') stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    else if (headers[':path'] === '/refused') stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    else if (headers[':path'] === '/drop') stream.session?.socket.destroy();
+    else if (headers[':path'] === '/html') stream.respond({ ':status': 200, 'content-type': 'text/html' }, { endStream: true });
+    else stream.respond({ ':status': 503 }, { endStream: true });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const addr = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  const c = channel(t, { addr, serverName: leaf.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
+  const cases: Array<[string, number, RegExp]> = [
+    ['/calm', GrpcCode.RESOURCE_EXHAUSTED, /reset the stream/],
+    ['/refused', GrpcCode.UNAVAILABLE, /reset the stream/],
+    ['/drop', GrpcCode.UNAVAILABLE, /closed|failed/],
+    ['/html', GrpcCode.UNKNOWN, /content-type "text\/html"/],
+    ['/busy', GrpcCode.UNAVAILABLE, /HTTP 503/],
+  ];
+  for (const [path, code, details] of cases) {
+    const err = await c.unary(path, Buffer.from('x')).response.catch((e: unknown) => e);
+    assert.ok(err instanceof GrpcStatusError, path);
+    assert.equal(err.grpcCode, code, `${path}: ${err.message}`);
+    assert.match(err.details, details, path);
+  }
 });
