@@ -12,6 +12,7 @@ import { createAdminServer } from './admin/index.ts';
 import type { OriginalDestination, ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { H2Proxy } from './http/index.ts';
+import { IdleSweeper } from './idle-sweeper.ts';
 import { Inbound } from './inbound/index.ts';
 import { Logger } from './log.ts';
 import { ProxyMetrics } from './metrics/index.ts';
@@ -83,10 +84,11 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     servers.push(server);
     return (server.address() as AddressInfo).port;
   };
+  const idle = new IdleSweeper(config.idleTimeoutMs);
   const accepting = (handler: (s: net.Socket) => void): net.Server =>
     net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => {
       s.on('error', () => {});
-      s.setTimeout(config.idleTimeoutMs, () => s.destroy());
+      idle.watch(s);
       handler(s);
     });
 
@@ -111,6 +113,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
       ctx.apps.destroy();
       mesh.close();
       discovery.close();
+      idle.close();
       for (const s of servers) (s as http.Server).closeAllConnections?.();
       log.info('stopped', { reason: 'Shutdown' });
       resolveStopped();

@@ -80,6 +80,31 @@ test('A slow client that never finishes its request head is cut off by the idle 
   await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'the slow connection to be counted closed');
 });
 
+test('A connection that keeps moving bytes outlives the idle timeout on both hops (plain in, mesh TLS between them)', async (t) => {
+  // The app answers with a chunk every 100 ms for 1.2 s: no gap reaches the 300 ms timeout.
+  const appPort = await listen(t, http.createServer((_req, res) => {
+    let n = 0;
+    const tick = setInterval(() => {
+      res.write(`chunk ${n}\n`);
+      if (++n === 12) {
+        clearInterval(tick);
+        res.end();
+      }
+    }, 100);
+    res.on('close', () => clearInterval(tick));
+  }));
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`web.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`web.test:${appPort}`],
+    forwardPort: appPort,
+    a: { idleTimeoutMs: 300 },
+    b: { idleTimeoutMs: 300 },
+  });
+  const r = await request({ port: m.a.ports.targets[0]!, path: '/' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.split('\n').filter((l) => l !== '').length, 12, 'every chunk, none cut off');
+});
+
 test('Admin: /live, /ready, and POST /shutdown drains (localhost only)', async (t) => {
   const m = await startMesh(t, { destinations: () => [] });
   assert.equal((await request({ port: m.a.ports.admin, path: '/live' })).status, 200);
