@@ -46,15 +46,18 @@ export class MessageReader {
     this.#pendingBytes += chunk.length;
     const messages: Buffer[] = [];
     while (this.#pendingBytes >= PREFIX) {
-      const head = this.#pending.length === 1 ? this.#pending[0] as Buffer : Buffer.concat(this.#pending);
-      this.#pending = [head];
+      // Join chunks only to read a prefix cut in two, and once per complete message:
+      // a 4 MiB message in 16 KiB DATA frames is copied once, not once per frame.
+      if ((this.#pending[0] as Buffer).length < PREFIX) this.#pending = [Buffer.concat(this.#pending)];
+      const head = this.#pending[0] as Buffer;
       // We send no grpc-accept-encoding, so a server must not compress.
       if (head[0] !== 0) return { kind: 'compressed' };
       const length = head.readUInt32BE(1);
       if (length > this.#maxLength) return { kind: 'too-large', length, max: this.#maxLength };
-      if (head.length < PREFIX + length) break;
-      messages.push(head.subarray(PREFIX, PREFIX + length));
-      const rest = head.subarray(PREFIX + length);
+      if (this.#pendingBytes < PREFIX + length) break;
+      const all = this.#pending.length === 1 ? head : Buffer.concat(this.#pending);
+      messages.push(all.subarray(PREFIX, PREFIX + length));
+      const rest = all.subarray(PREFIX + length);
       this.#pending = rest.length === 0 ? [] : [rest];
       this.#pendingBytes = rest.length;
     }
