@@ -198,7 +198,7 @@ function openWatch(
     // Each stream starts from nothing: its first update is the whole set, and only
     // then does it replace what the previous stream left.
     let streamSet: DestinationView | undefined;
-    const c = channelFor(material).call(GET_PATH, encodeGetDestination({ authority, contextToken: opts.contextToken ?? '' }), {
+    const c = channelFor(material).call({ path: GET_PATH, message: encodeGetDestination({ authority, contextToken: opts.contextToken ?? '' }) }, {
       onMessage(bytes) {
         // A message that does not decode ends the call INTERNAL, with the decoder's reason.
         streamSet = applyUpdate(streamSet, decodeUpdate(bytes));

@@ -60,9 +60,13 @@ export interface GrpcCallHandlers {
   onEnd(status: GrpcStatus): void;
 }
 
-/** Per-call options. */
-export interface GrpcCallOptions {
-  /** Sent as `grpc-timeout` so the server gives up too; the caller times its own deadline. */
+/** One call: the method and its one request message. */
+export interface GrpcRequest {
+  /** `/package.Service/Method`. */
+  readonly path: string;
+  /** The request message, protobuf bytes. */
+  readonly message: Uint8Array;
+  /** Sent as `grpc-timeout` so the server gives up too (default none); the caller times its own deadline. */
   readonly timeoutMs?: number;
 }
 
@@ -96,8 +100,8 @@ export class GrpcChannel {
     this.#opts = opts;
   }
 
-  /** Starts a call of `path` (`/package.Service/Method`) with one request message. */
-  call(path: string, request: Uint8Array, handlers: GrpcCallHandlers, opts: GrpcCallOptions = {}): GrpcCall {
+  /** Starts a call; `handlers` hear its messages and its end. */
+  call(request: GrpcRequest, handlers: GrpcCallHandlers): GrpcCall {
     let ended = false;
     const end = (status: GrpcStatus): void => {
       if (ended) return;
@@ -112,7 +116,7 @@ export class GrpcChannel {
     let stream: ClientHttp2Stream;
     try {
       conn = this.#connection();
-      stream = conn.session.request(this.#headers(path, opts));
+      stream = conn.session.request(this.#headers(request));
     } catch (err) {
       // A connection that is closing (GOAWAY) refuses new streams: the next call dials again.
       this.#drop();
@@ -125,7 +129,7 @@ export class GrpcChannel {
       this.#finished(conn);
       end(status);
     });
-    stream.end(frameMessage(request));
+    stream.end(frameMessage(request.message));
     return {
       cancel: () => {
         if (ended) return;
@@ -136,11 +140,11 @@ export class GrpcChannel {
   }
 
   /** A unary call: resolves with the one response message, rejects with {@link GrpcStatusError}. */
-  unary(path: string, request: Uint8Array, opts: GrpcCallOptions = {}): { response: Promise<Buffer>; cancel(): void } {
+  unary(request: GrpcRequest): { response: Promise<Buffer>; cancel(): void } {
     let call: GrpcCall | undefined;
     const response = new Promise<Buffer>((resolve, reject) => {
       const messages: Buffer[] = [];
-      call = this.call(path, request, {
+      call = this.call(request, {
         onMessage: (m) => messages.push(m),
         onEnd: (status) => {
           if (status.code !== GrpcCode.OK) reject(new GrpcStatusError(status));
@@ -148,7 +152,7 @@ export class GrpcChannel {
           else if (messages.length > 1) reject(new GrpcStatusError({ code: GrpcCode.INTERNAL, details: `the server sent ${messages.length} response messages to a unary call` }));
           else resolve(messages[0] as Buffer);
         },
-      }, opts);
+      });
     });
     return { response, cancel: () => call?.cancel() };
   }
@@ -164,16 +168,16 @@ export class GrpcChannel {
     else conn.session.close();
   }
 
-  #headers(path: string, opts: GrpcCallOptions): Record<string, string> {
+  #headers(request: GrpcRequest): Record<string, string> {
     return {
       [constants.HTTP2_HEADER_METHOD]: 'POST',
-      [constants.HTTP2_HEADER_PATH]: path,
+      [constants.HTTP2_HEADER_PATH]: request.path,
       [constants.HTTP2_HEADER_AUTHORITY]: this.#opts.serverName,
       'content-type': 'application/grpc',
       te: 'trailers',
       'user-agent': 'weft-grpc-client/1',
       // grpc-timeout takes at most 8 digits: milliseconds cover ~27 hours.
-      ...(opts.timeoutMs === undefined ? {} : { 'grpc-timeout': `${Math.min(99_999_999, Math.max(1, Math.ceil(opts.timeoutMs)))}m` }),
+      ...(request.timeoutMs === undefined ? {} : { 'grpc-timeout': `${Math.min(99_999_999, Math.max(1, Math.ceil(request.timeoutMs)))}m` }),
     };
   }
 

@@ -6,7 +6,7 @@
  * errors, and no gRPC library, so the sidecar loads none.
  */
 export {
-  GrpcChannel, type GrpcCall, type GrpcCallHandlers, type GrpcCallOptions, type GrpcChannelOptions,
+  GrpcChannel, type GrpcCall, type GrpcCallHandlers, type GrpcChannelOptions, type GrpcRequest,
 } from './channel.ts';
 export { frameMessage, MessageReader, type FrameProblem } from './message-frames.ts';
 export {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bitString, contextTag, integer, octetString, oid, sequence, set, tlv, utf8String } from './der-writer.ts';
+import { bitString, contextConstructed, contextPrimitive, integer, octetString, oid, sequence, set, tlv, utf8String } from './der-writer.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -27,10 +27,10 @@ test('der-writer builds sequences, sets, strings, bit strings and context tags',
   assert.equal(hex(sequence(integer(0), utf8String('a'))), '3006020100' + '0c0161');
   assert.equal(hex(set(integer(2))), '3103020102');
   assert.equal(hex(bitString(Buffer.from([0xab]))), '030200ab');
-  assert.equal(hex(contextTag(0, true, integer(1))), 'a003020101');
-  assert.equal(hex(contextTag(2, false, Buffer.from('x'))), '820178');
+  assert.equal(hex(contextConstructed(0, integer(1))), 'a003020101');
+  assert.equal(hex(contextPrimitive(2, Buffer.from('x'))), '820178');
   assert.equal(hex(tlv(0x05, new Uint8Array(0))), '0500');
   assert.throws(() => integer(128), RangeError);
   assert.throws(() => oid('1'), RangeError);
-  assert.throws(() => contextTag(31, false, new Uint8Array(0)), RangeError);
+  assert.throws(() => contextPrimitive(31, new Uint8Array(0)), RangeError);
 });

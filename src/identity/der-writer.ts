@@ -67,8 +67,17 @@ export function bitString(bytes: Uint8Array): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.from([0]), bytes]));
 }
 
-/** A context-specific tag `[n]` (n < 31) around `content`: constructed for EXPLICIT or IMPLICIT SET/SEQUENCE, primitive for IMPLICIT strings. */
-export function contextTag(n: number, constructed: boolean, content: Uint8Array): Buffer {
+/** A constructed context-specific tag `[n]` (n < 31): EXPLICIT tagging, or IMPLICIT over a SET or SEQUENCE. */
+export function contextConstructed(n: number, content: Uint8Array): Buffer {
+  return tlv(0xa0 | contextNumber(n), content);
+}
+
+/** A primitive context-specific tag `[n]` (n < 31): IMPLICIT over a string, as GeneralName's dNSName [2]. */
+export function contextPrimitive(n: number, content: Uint8Array): Buffer {
+  return tlv(0x80 | contextNumber(n), content);
+}
+
+function contextNumber(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 30) throw new RangeError(`DER context tag [${n}] is outside 0..30`);
-  return tlv(0x80 | (constructed ? 0x20 : 0) | n, content);
+  return n;
 }

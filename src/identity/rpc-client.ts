@@ -51,7 +51,7 @@ export class IdentityRpcClient {
   /** Calls Certify; rejects with {@link CertifyCallError}. */
   certify(request: CertifyRequest): Promise<CertifyResponse> {
     return new Promise((resolve, reject) => {
-      const call = this.#channel.unary(CERTIFY_PATH, encodeCertifyRequest(request), { timeoutMs: this.#timeoutMs });
+      const call = this.#channel.unary({ path: CERTIFY_PATH, message: encodeCertifyRequest(request), timeoutMs: this.#timeoutMs });
       // The deadline runs on our clock, so tests that move time move it too; grpc-timeout tells the server.
       const timer = this.#clock.setTimer(this.#timeoutMs, () => {
         // Reject first: the CANCELLED that cancel() produces then settles nothing.

@@ -11,7 +11,7 @@
  *     signatureAlgorithm ecdsa-with-SHA256, signature BIT STRING }
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { bitString, contextTag, integer, octetString, oid, sequence, set, utf8String } from './der-writer.ts';
+import { bitString, contextConstructed, contextPrimitive, integer, octetString, oid, sequence, set, utf8String } from './der-writer.ts';
 
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
@@ -43,8 +43,8 @@ export function workloadCsr(identity: string): WorkloadCsr {
 
 function signedRequest(identity: string, spki: Buffer, privateKey: KeyObject): Buffer {
   const subject = sequence(set(sequence(oid(OID_COMMON_NAME), utf8String(identity))));
-  const san = sequence(oid(OID_SUBJECT_ALT_NAME), octetString(sequence(contextTag(DNS_NAME_TAG, false, Buffer.from(identity, 'ascii')))));
-  const attributes = contextTag(0, true, sequence(oid(OID_EXTENSION_REQUEST), set(sequence(san))));
+  const san = sequence(oid(OID_SUBJECT_ALT_NAME), octetString(sequence(contextPrimitive(DNS_NAME_TAG, Buffer.from(identity, 'ascii')))));
+  const attributes = contextConstructed(0, sequence(oid(OID_EXTENSION_REQUEST), set(sequence(san))));
   const info = sequence(integer(0), subject, spki, attributes);
   // node:crypto signs ECDSA as a DER Ecdsa-Sig-Value by default, which is what X.509 wants.
   const signature = sign('sha256', info, privateKey);

@@ -105,7 +105,7 @@ function stream(c: GrpcChannel, request: string): { messages: Buffer[]; ended: P
   const messages: Buffer[] = [];
   let cancel = (): void => undefined;
   const ended = new Promise<GrpcStatus>((resolve) => {
-    cancel = c.call('/test.T/Watch', Buffer.from(request), { onMessage: (m) => messages.push(m), onEnd: resolve }).cancel;
+    cancel = c.call({ path: '/test.T/Watch', message: Buffer.from(request) }, { onMessage: (m) => messages.push(m), onEnd: resolve }).cancel;
   });
   return { messages, ended, cancel: () => cancel() };
 }
@@ -116,12 +116,12 @@ test('a unary call over TLS returns the one response message, with the server na
   const { addr, server, seen } = await grpcServer(t, pki);
   const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
   const before = Date.now();
-  const answer = await c.unary('/test.T/Unary', Buffer.from('ping'), { timeoutMs: 5000 }).response;
+  const answer = await c.unary({ path: '/test.T/Unary', message: Buffer.from('ping'), timeoutMs: 5000 }).response;
   assert.equal(answer.toString(), 'echo:ping');
   assert.equal(seen.authority, server.identity);
   assert.ok(seen.deadline !== undefined && seen.deadline >= before + 4000 && seen.deadline <= Date.now() + 5000, `deadline ${seen.deadline}`);
   // A second call reuses the connection.
-  assert.equal((await c.unary('/test.T/Unary', Buffer.from('again')).response).toString(), 'echo:again');
+  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('again') }).response).toString(), 'echo:again');
 });
 
 test('a refusal arrives as its gRPC code with its message decoded; an unknown method is UNIMPLEMENTED', async (t) => {
@@ -129,11 +129,11 @@ test('a refusal arrives as its gRPC code with its message decoded; an unknown me
   t.after(() => pki.remove());
   const { addr, server } = await grpcServer(t, pki);
   const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
-  const err = await c.unary('/test.T/Unary', Buffer.from('fail:7:identity "wéb" may not: 100% sure')).response.catch((e: unknown) => e);
+  const err = await c.unary({ path: '/test.T/Unary', message: Buffer.from('fail:7:identity "wéb" may not: 100% sure') }).response.catch((e: unknown) => e);
   assert.ok(err instanceof GrpcStatusError);
   assert.equal(err.grpcCode, status.PERMISSION_DENIED);
   assert.equal(err.details, 'identity "wéb" may not: 100% sure');
-  const missing = await c.unary('/test.T/Nope', Buffer.from('x')).response.catch((e: unknown) => e);
+  const missing = await c.unary({ path: '/test.T/Nope', message: Buffer.from('x') }).response.catch((e: unknown) => e);
   assert.ok(missing instanceof GrpcStatusError);
   assert.equal(missing.grpcCode, status.UNIMPLEMENTED);
 });
@@ -182,7 +182,7 @@ test('an unreachable service, a server certificate for another name and an unkno
     ['another CA', { addr, serverName: server.identity, trustAnchorsPem: readFileSync(other.caCert, 'utf8') }, /certificate/i],
   ];
   for (const [name, opts, reason] of cases) {
-    const err = await channel(t, opts).unary('/test.T/Unary', Buffer.from('x')).response.catch((e: unknown) => e);
+    const err = await channel(t, opts).unary({ path: '/test.T/Unary', message: Buffer.from('x') }).response.catch((e: unknown) => e);
     assert.ok(err instanceof GrpcStatusError, name);
     assert.equal(err.grpcCode, status.UNAVAILABLE, `${name}: ${err.message}`);
     assert.match(err.details, reason, name);
@@ -194,11 +194,11 @@ test('a client certificate is presented when given, for a server that requires o
   t.after(() => pki.remove());
   const { addr, server } = await grpcServer(t, pki, { clientCert: true });
   const anchors = readFileSync(pki.caCert, 'utf8');
-  const bare = await channel(t, { addr, serverName: server.identity, trustAnchorsPem: anchors }).unary('/test.T/Unary', Buffer.from('x')).response.catch((e: unknown) => e);
+  const bare = await channel(t, { addr, serverName: server.identity, trustAnchorsPem: anchors }).unary({ path: '/test.T/Unary', message: Buffer.from('x') }).response.catch((e: unknown) => e);
   assert.ok(bare instanceof GrpcStatusError && bare.grpcCode === status.UNAVAILABLE, String(bare));
   const me = pki.leaf('client');
   const c = channel(t, { addr, serverName: server.identity, trustAnchorsPem: anchors, keyPem: readFileSync(me.keyFile, 'utf8'), certChainPem: readFileSync(me.certFile, 'utf8') });
-  assert.equal((await c.unary('/test.T/Unary', Buffer.from('me')).response).toString(), 'echo:me');
+  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('me') }).response).toString(), 'echo:me');
 });
 
 test('keepalive pings end a stream UNAVAILABLE when the peer stops answering without closing', async (t) => {
@@ -225,13 +225,13 @@ test('an idle connection closes after idleTimeoutMs and the next call dials agai
   const { addr, server } = await grpcServer(t, pki);
   const r = await relay(t, addr);
   const c = channel(t, { addr: r.addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8'), idleTimeoutMs: 50 });
-  assert.equal((await c.unary('/test.T/Unary', Buffer.from('a')).response).toString(), 'echo:a');
+  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('a') }).response).toString(), 'echo:a');
   await waitFor('the idle connection to close', () => r.open() === 0);
-  assert.equal((await c.unary('/test.T/Unary', Buffer.from('b')).response).toString(), 'echo:b');
+  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('b') }).response).toString(), 'echo:b');
   assert.equal(r.connections(), 2);
   // A closed channel refuses new calls.
   c.close();
-  const err = await c.unary('/test.T/Unary', Buffer.from('c')).response.catch((e: unknown) => e);
+  const err = await c.unary({ path: '/test.T/Unary', message: Buffer.from('c') }).response.catch((e: unknown) => e);
   assert.ok(err instanceof GrpcStatusError && err.grpcCode === GrpcCode.UNAVAILABLE && /closed/.test(err.details));
 });
 
@@ -261,7 +261,7 @@ test('a stream the server resets ends with its reset code as gRPC status; a conn
     ['/busy', GrpcCode.UNAVAILABLE, /HTTP 503/],
   ];
   for (const [path, code, details] of cases) {
-    const err = await c.unary(path, Buffer.from('x')).response.catch((e: unknown) => e);
+    const err = await c.unary({ path, message: Buffer.from('x') }).response.catch((e: unknown) => e);
     assert.ok(err instanceof GrpcStatusError, path);
     assert.equal(err.grpcCode, code, `${path}: ${err.message}`);
     assert.match(err.details, details, path);
