@@ -10,6 +10,7 @@ export {
 } from './bootstrap.ts';
 export { certify, CertifyResult, csrProblem, type CertifyDeps, type CertifyOutcome } from './certify.ts';
 export { startIdentityClient, type IdentityClient, type IdentityClientOptions, type IdentityMaterial } from './workload-client.ts';
+export type { WorkloadLeaf } from './workload-leaf.ts';
 export { systemClock, type Clock, type TimerHandle } from './clock.ts';
 export {
   configMapData, DEFAULT_IDENTITY_CONFIG, identityConfigFrom, IssuerScheme, issuerSecretKeys, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY,
