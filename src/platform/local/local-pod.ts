@@ -20,8 +20,13 @@ export const PROXY_UID = 2102;
  *   die there; V8's own factor (up to 4× for a small heap) let ~8 MB of live objects
  *   grow to ~32 MB of old space before collecting: HTTP/2 and gRPC peak RSS ~110 → ~91 MB.
  *   HTTP/1 and TCP keep a small old generation and do not change.
+ * - `--no-async-context-frame`: node 24 switches an AsyncLocalStorage context frame on
+ *   every callback into JavaScript (each socket read, each write completion); the
+ *   proxy uses no AsyncLocalStorage, so the frame is pure cost (~1 µs per request per
+ *   hop on opaque TCP, bench/README.md). With it off, AsyncLocalStorage still works,
+ *   through async_hooks.
  */
-export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--heap-growing-percent=100'];
+export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--heap-growing-percent=100', '--no-async-context-frame'];
 /** The proxy's admin port (`/ready`, `/metrics`). */
 const PROXY_ADMIN_PORT = 4191;
 const PROXY_READINESS: Probe = { httpGet: { path: '/ready', port: PROXY_ADMIN_PORT }, periodSeconds: 2 };
