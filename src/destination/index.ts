@@ -11,7 +11,6 @@ export {
 } from './watch-client.ts';
 export { addressKey } from './address-key.ts';
 export { applyUpdate, diffResolutions } from './diff.ts';
-export { GET_PATH } from './grpc-service.ts';
 export { inPortRanges, parsePortRanges, type PortRanges } from './port-ranges.ts';
 export {
   DEFAULT_INBOUND_PORT, INBOUND_PORT_ANNOTATIONS, OPAQUE_PORTS_ANNOTATIONS, podFacts, resolveDestination,
@@ -22,6 +21,6 @@ export {
 } from './service.ts';
 export { DESTINATION_SERVICE_ACCOUNT, destinationServiceName } from './service-name.ts';
 export {
-  decodeGetDestination, decodeUpdate, DestinationWireError, encodeGetDestination, encodeUpdate, Protocol,
+  decodeGetDestination, decodeUpdate, DestinationWireError, encodeGetDestination, encodeUpdate, GET_PATH, Protocol,
   type Endpoint, type GetDestination, type TcpAddress, type Update,
 } from './wire.ts';

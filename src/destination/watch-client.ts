@@ -18,11 +18,9 @@ import {
   DEFAULT_IDENTITY_DOMAIN, DEFAULT_REFRESH_POLICY, retryDelay, systemClock, type Clock, type IdentityDomain, type TimerHandle,
 } from '../identity/client.ts';
 import { applyUpdate } from './diff.ts';
-// grpc-service.ts imports only types from @grpc/grpc-js, which type stripping erases.
-import { GET_PATH } from './grpc-service.ts';
 import type { Resolution } from './resolve.ts';
 import { destinationServiceName } from './service-name.ts';
-import { decodeUpdate, encodeGetDestination } from './wire.ts';
+import { decodeUpdate, encodeGetDestination, GET_PATH } from './wire.ts';
 
 const KEEPALIVE_MS = 30_000;
 const KEEPALIVE_TIMEOUT_MS = 10_000;

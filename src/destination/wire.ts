@@ -1,5 +1,7 @@
 /**
- * Protocol Buffers encoding of the destination messages (see destination.proto).
+ * Protocol Buffers encoding of the destination messages (see destination.proto),
+ * and the Get method's path. The path lives here, not in grpc-service.ts, so the
+ * sidecar's client (watch-client.ts) never loads the server's @grpc/grpc-js side.
  *
  * Hand-written, as src/identity does for Certify: a handful of small messages
  * beat a code generator in the build or a runtime .proto parser. Decoding follows
@@ -13,6 +15,9 @@ const { varint: VARINT, lengthDelimited: LENGTH_DELIMITED } = WireType;
 const fail = (message: string): DestinationWireError => new DestinationWireError(message);
 /** A reader whose failures are DestinationWireErrors. */
 const reader = (buf: Uint8Array): ProtoReader => new ProtoReader(buf, fail);
+
+/** The full path of `weft.destination.v1.Destination/Get`, as on the wire. */
+export const GET_PATH = '/weft.destination.v1.Destination/Get';
 
 /** How a proxy should treat traffic to an endpoint (`ProtocolHint.Protocol`). */
 export const Protocol = {

@@ -16,7 +16,6 @@ export {
   configMapData, DEFAULT_IDENTITY_CONFIG, identityConfigFrom, IssuerScheme, issuerSecretKeys, TRUST_ROOTS_CONFIG_MAP, TRUST_ROOTS_KEY,
   WEFT_CONFIG_NAME, WEFT_CONFIG_NAMESPACE, type IdentityConfig,
 } from './config.ts';
-export { CERTIFY_PATH } from './grpc-service.ts';
 export { checkIssuer, IssuerRefusal, loadIssuer, type Issuer, type IssuerLoad } from './issuer.ts';
 export { IDENTITY_COMPONENT, IdentityEventReason, IssuerReloadResult, IssuerSource, type IssuerSourceOptions } from './issuer-source.ts';
 export { generateJwtSigningKey, type JwtSigningKey } from './jwt.ts';
@@ -39,6 +38,6 @@ export {
   type EmbeddedTokenValidatorOptions, type MintTokenOptions, type TokenIdentity, type TokenValidation, type TokenValidator,
 } from './token.ts';
 export {
-  decodeCertifyRequest, decodeCertifyResponse, encodeCertifyRequest, encodeCertifyResponse,
+  CERTIFY_PATH, decodeCertifyRequest, decodeCertifyResponse, encodeCertifyRequest, encodeCertifyResponse,
   type CertifyRequest, type CertifyResponse,
 } from './wire.ts';

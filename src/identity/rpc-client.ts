@@ -7,9 +7,7 @@
 import { GrpcChannel, GrpcCode, grpcCodeName, GrpcStatusError } from '../grpc-client/index.ts';
 import { WeftError } from '../errors/index.ts';
 import { systemClock, type Clock } from './clock.ts';
-// grpc-service.ts imports only types from @grpc/grpc-js, which type stripping erases.
-import { CERTIFY_PATH } from './grpc-service.ts';
-import { decodeCertifyResponse, encodeCertifyRequest, type CertifyRequest, type CertifyResponse } from './wire.ts';
+import { CERTIFY_PATH, decodeCertifyResponse, encodeCertifyRequest, type CertifyRequest, type CertifyResponse } from './wire.ts';
 
 /** A Certify call that failed; `grpcCode` is the gRPC status (14 UNAVAILABLE, 16 UNAUTHENTICATED, …). */
 export class CertifyCallError extends WeftError {

@@ -1,5 +1,7 @@
 /**
- * Protocol Buffers encoding of the three identity messages (see identity.proto).
+ * Protocol Buffers encoding of the three identity messages (see identity.proto),
+ * and the Certify method's path. The path lives here, not in grpc-service.ts, so
+ * the sidecar's client (rpc-client.ts) never loads the server's @grpc/grpc-js side.
  *
  * Hand-written over src/protobuf rather than generated: the API is three messages
  * of bytes, a string and a Timestamp, so a few lines here beat a code generator in
@@ -12,6 +14,9 @@ import { ProtoReader, ProtoWriter, WireType } from '../protobuf/index.ts';
 
 const { varint: VARINT, lengthDelimited: LENGTH_DELIMITED } = WireType;
 const fail = (message: string): WireError => new WireError(message);
+
+/** The full path of `io.linkerd.proxy.identity.Identity/Certify`, as on the wire. */
+export const CERTIFY_PATH = '/io.linkerd.proxy.identity.Identity/Certify';
 
 /** `io.linkerd.proxy.identity.CertifyRequest`. */
 export interface CertifyRequest {
