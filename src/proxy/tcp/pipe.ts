@@ -34,9 +34,9 @@ function forward(from: Duplex, to: Duplex): void {
     if (err === null) from.resume();
   };
   // TLS targets (the mesh side) take writes straight to TLSWrap, without a callback per write.
-  const tlsWriter = direct ? undefined : TlsDirectWriter.for(to, onDrain);
+  const tlsWriter = direct ? undefined : TlsDirectWriter.for(to);
   const adopted = BorrowedReader.adopt(from, (view) => {
-    if (tlsWriter !== undefined) return tlsWriter.write(view);
+    if (tlsWriter !== undefined) return tlsWriter.write(view, onDrain);
     if (direct) {
       const r = writeDirect(to as net.Socket, view, onDirectWritten);
       if (r === 'done') return true;
@@ -52,8 +52,7 @@ function forward(from: Duplex, to: Duplex): void {
   to.on('drain', onDrain);
   from.once('end', () => {
     to.removeListener('drain', onDrain);
-    if (tlsWriter !== undefined) tlsWriter.end();
-    else to.end();
+    to.end(); // After a direct TLS write in flight: the writer holds the shutdown until it completes.
   });
   if (adopted === undefined) {
     from.on('data', (chunk: Buffer) => {
