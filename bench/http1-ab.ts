@@ -15,7 +15,8 @@
  * bench/results/h1p/); `--flags`: node flags for every proxy (`%N` becomes name-hop);
  * `--bflags name:flags`: node flags for one build's proxies only (compare flags on one tree);
  * `--hold S`: instead of rounds, drive the first build for S seconds (profiling) and
- * print its request metrics; `--perf FILE`: perf record -g both hops meanwhile;
+ * print its request metrics; `--perf FILE`: perf record -g both hops meanwhile
+ * (`PERF_DWARF=1`: DWARF call graphs at 499 Hz, which see through libc and OpenSSL);
  * `--tcp`: the same for opaque TCP (the origin's port is opaque at hop A, as in
  * bench/dataplane.ts's tcp protocol; HAProxy in mode tcp).
  * Prints per build and concurrency the median req/s, CPU µs/request/hop (utime+stime
@@ -96,7 +97,7 @@ try {
     const t = targets[0]!;
     const c = Number(values.c.split(',')[0]);
     await wrk(t.url, c, 1);
-    const perf = values.perf !== '' ? spawn('perf', ['record', '-g', '-o', values.perf, '-p', t.pids.join(','), '--', 'sleep', String(hold)], { stdio: 'inherit' }) : undefined;
+    const perf = values.perf !== '' ? spawn('perf', ['record', ...(process.env.PERF_DWARF ? ['--call-graph', 'dwarf,16384', '-F', '499'] : ['-g']), '-o', values.perf, '-p', t.pids.join(','), '--', 'sleep', String(hold)], { stdio: 'inherit' }) : undefined;
     const before = t.pids.map(cpuTicks);
     const r = await wrk(t.url, c, hold);
     const ticks = t.pids.reduce((s, p, i) => s + cpuTicks(p) - before[i]!, 0);
