@@ -56,8 +56,17 @@ const RES_HEAD = 0;
 const RES_BODY = 1;
 const RES_DONE = 2;
 
-const CRLF = Buffer.from('\r\n', 'latin1');
+/** A session's head copy buffer holds at least this much (most request heads fit). */
+const HEAD_COPY_BYTES = 512;
 const discard = (): void => {};
+
+/**
+ * True when the write just made to `sock` may still read the caller's buffer: a plain
+ * socket whose kernel did not take it all. A TLS socket has encrypted it already.
+ */
+function keepsView(sock: Duplex): boolean {
+  return sock.writableLength !== 0 && (sock as Duplex & { encrypted?: boolean }).encrypted !== true;
+}
 
 /** One accepted HTTP/1 connection being proxied. */
 export class H1Session implements PoolOwner {
@@ -67,6 +76,10 @@ export class H1Session implements PoolOwner {
   #pending: Buffer | undefined;
   #req: RequestHead | undefined;
   #reqHead: Buffer | undefined;
+  /** Where a request head is copied when it must outlive its borrowed chunk (see #copyHead). */
+  #headCopy: Buffer | undefined;
+  /** Where a rewritten request head is built (see #writeHead). */
+  #headOut: Buffer | undefined;
   readonly #reqFramer = new BodyFramer();
   readonly #resFramer = new BodyFramer();
   #resState = RES_HEAD;
@@ -124,8 +137,26 @@ export class H1Session implements PoolOwner {
     if (this.#pending !== undefined && this.#pending.buffer === mem) this.#pending = Buffer.from(this.#pending);
     const head = this.#reqHead;
     if (head !== undefined && head.buffer === mem && (this.#state === ST_WAIT_UP || (this.#resState === RES_HEAD && this.#req?.body === 'none' && !this.#retried))) {
-      this.#reqHead = Buffer.from(head);
+      this.#reqHead = this.#copyHead(head);
     }
+  }
+
+  /**
+   * Copies a request head into the session's own buffer, reused from one request to
+   * the next (a keep-alive connection has one head in flight at a time). Why not a
+   * fresh copy: nearly every request needs one (kept for a replay until the response
+   * starts), and each was a slice of Node's 8 KiB buffer pool, whose slabs outlive
+   * the young generation and are freed only by a mark-compact: ~50 bytes of malloc
+   * garbage per request that grew glibc's arena under load (bench/README.md, item 35).
+   */
+  #copyHead(head: Buffer): Buffer {
+    let c = this.#headCopy;
+    if (c === undefined || c.length < head.length) {
+      c = Buffer.allocUnsafe(Math.max(HEAD_COPY_BYTES, head.length));
+      this.#headCopy = c;
+    }
+    head.copy(c);
+    return c.subarray(0, head.length);
   }
 
   /** Writes client bytes upstream (see writeBorrowed). */
@@ -250,24 +281,39 @@ export class H1Session implements PoolOwner {
     }
     if (origin === undefined && head.drop === undefined && add === undefined) {
       this.#writeUp(sock, raw);
+      // A plain write the kernel did not take whole still points at the head: its
+      // buffer is no longer the session's to reuse.
+      if (raw.buffer === this.#headCopy?.buffer && keepsView(sock)) this.#headCopy = undefined;
       return;
     }
-    // Rebuild into one buffer: one small copy is cheaper than a corked writev of slices.
-    const line = origin === undefined ? undefined : Buffer.from(`${head.method} ${origin} HTTP/1.${head.minor}`, 'latin1');
-    const pieces: Buffer[] = [line ?? raw.subarray(0, head.lineEnd)];
-    let from = head.lineEnd;
+    // Rebuild into one buffer (one small copy is cheaper than a corked writev of
+    // slices), the session's own, reused for the same reason as #copyHead's; unless
+    // the Writable still queues earlier bytes: it would queue this buffer as it is.
+    const line = origin === undefined ? undefined : `${head.method} ${origin} HTTP/1.${head.minor}`;
     const drop = head.drop;
+    let size = (line === undefined ? head.lineEnd : line.length) + raw.length - head.lineEnd + (add?.length ?? 0);
+    if (drop !== undefined) for (let i = 0; i < drop.length; i += 2) size -= drop[i + 1]! - drop[i]!;
+    const queued = sock.writableLength !== 0;
+    let out = queued ? undefined : this.#headOut;
+    if (out === undefined || out.length < size) {
+      out = Buffer.allocUnsafe(Math.max(HEAD_COPY_BYTES, size));
+      if (!queued) this.#headOut = out;
+    }
+    let off = line === undefined ? raw.copy(out, 0, 0, head.lineEnd) : out.write(line, 0, 'latin1');
+    let from = head.lineEnd;
     if (drop !== undefined) {
       for (let i = 0; i < drop.length; i += 2) {
-        pieces.push(raw.subarray(from, drop[i]!));
+        off += raw.copy(out, off, from, drop[i]!);
         from = drop[i + 1]!;
       }
     }
     // `from` now points at a CRLF ending a line; the head ends with the blank line.
-    pieces.push(raw.subarray(from, raw.length - 2));
-    if (add !== undefined) pieces.push(add);
-    pieces.push(CRLF);
-    sock.write(Buffer.concat(pieces));
+    off += raw.copy(out, off, from, raw.length - 2);
+    if (add !== undefined) off += add.copy(out, off);
+    out[off++] = 0x0d;
+    out[off++] = 0x0a;
+    sock.write(out.subarray(0, off));
+    if (out === this.#headOut && keepsView(sock)) this.#headOut = undefined;
   }
 
   #forwardBody(buf: Buffer): void {

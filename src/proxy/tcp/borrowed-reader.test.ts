@@ -180,3 +180,64 @@ test('BorrowedReader.adopt() takes over a socket another onread reader had', asy
   await until(() => second === 'cde', 'second reader');
   assert.equal(first, 2);
 });
+
+test('BorrowedReader.adopt() hands bytes already queued to the caller only, not also to the socket\'s data listeners', async (t) => {
+  const [s, client] = await pair(t);
+  // A data listener read the first bytes; then the socket was paused and more arrived.
+  const heard: string[] = [];
+  s.on('data', (c: Buffer) => { heard.push(c.toString('latin1')); });
+  s.resume();
+  client.write('one ');
+  await until(() => heard.join('') === 'one ', 'the listener heard the first bytes');
+  s.pause();
+  client.write('two ');
+  await until(() => s.readableLength === 4, 'bytes buffered while paused');
+  const got: string[] = [];
+  const a = BorrowedReader.adopt(s, (c) => { got.push(c.toString('latin1')); });
+  assert.ok(a !== undefined);
+  assert.deepEqual(a.queued.map((b) => b.toString('latin1')), ['two ']);
+  assert.deepEqual(heard, ['one '], 'the queued bytes were delivered once, to the caller');
+  assert.equal(s.listenerCount('data'), 1, 'the listener is still attached');
+  s.resume();
+  client.write('three');
+  await until(() => got.join('') === 'three', 'later reads through the borrowed callback');
+  assert.deepEqual(heard, ['one ']);
+});
+
+test('a closed socket\'s read buffer goes to the next adopted socket instead of new memory', async (t) => {
+  const [s1, c1] = await pair(t);
+  let first: ArrayBufferLike | undefined;
+  assert.ok(BorrowedReader.adopt(s1, (c) => { first = c.buffer; }) !== undefined);
+  s1.resume();
+  c1.write('a');
+  await until(() => first !== undefined, 'a read on the first socket');
+  const spareBefore = BorrowedReader.spareBuffers();
+  const closed = new Promise<void>((r) => s1.once('close', () => r()));
+  s1.destroy();
+  await closed;
+  assert.equal(BorrowedReader.spareBuffers(), spareBefore + 1, 'its buffer is kept');
+  const [s2, c2] = await pair(t);
+  let second: ArrayBufferLike | undefined;
+  assert.ok(BorrowedReader.adopt(s2, (c) => { second = c.buffer; }) !== undefined);
+  assert.equal(BorrowedReader.spareBuffers(), spareBefore, 'and taken by the next reader');
+  s2.resume();
+  c2.write('b');
+  await until(() => second !== undefined, 'a read on the second socket');
+  assert.equal(second, first, 'the same memory');
+});
+
+test('a closed socket\'s read buffer that a write may still hold (retain) is not reused', async (t) => {
+  const [s, client] = await pair(t);
+  let read = false;
+  const a = BorrowedReader.adopt(s, () => { read = true; });
+  assert.ok(a !== undefined);
+  s.resume();
+  client.write('a');
+  await until(() => read, 'a read');
+  a.reader.retain(); // A write queued outside a read callback kept a view.
+  const spareBefore = BorrowedReader.spareBuffers();
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.destroy();
+  await closed;
+  assert.equal(BorrowedReader.spareBuffers(), spareBefore);
+});

@@ -18,6 +18,9 @@ export type PoolOwner = {
   onUpDrain(): void;
 };
 
+/** The pool's answer to `acquire`: a connection owned by the caller, or why none could be opened. */
+type AcquireCallback = (err: Error | null, conn?: PooledConnection) => void;
+
 /** Opens a connection ready to carry requests (connected, handshaken, header written). */
 export type Opener = (cb: (err: Error | null, socket?: Duplex) => void) => void;
 
@@ -86,7 +89,7 @@ export class ConnectionPool {
    * Calls `cb` with an idle connection for `key` (synchronously) or a new one from
    * `open`; `fresh` skips idle ones (a retry after a stale connection).
    */
-  acquire(key: string, open: Opener, owner: PoolOwner, cb: (err: Error | null, conn?: PooledConnection) => void, fresh = false): void {
+  acquire(key: string, open: Opener, owner: PoolOwner, cb: AcquireCallback, fresh = false): void {
     const idle = fresh ? undefined : this.#idle.get(key);
     while (idle !== undefined && idle.length > 0) {
       const c = idle.pop()!;
@@ -95,7 +98,25 @@ export class ConnectionPool {
       cb(null, c);
       return;
     }
+    this.#open(key, open, { owner, cb });
+  }
+
+  /**
+   * Opens a new connection for `waiting`. The callback handed to `open` may outlive
+   * the open by the socket's lifetime (an opener's listeners keep their closure's
+   * scope alive), so it reaches the borrower only through `waiting`, emptied once
+   * answered: a pooled connection must not keep the session that opened it, with its
+   * closed client socket and read buffer, alive for as long as it is pooled.
+   */
+  #open(key: string, open: Opener, waiting: { owner: PoolOwner | null; cb: AcquireCallback | null }): void {
     open((err, socket) => {
+      const { owner, cb } = waiting;
+      waiting.owner = null;
+      waiting.cb = null;
+      if (cb === null || owner === null) {
+        socket?.destroy(); // Answered twice: the opener is confused; nobody waits for this one.
+        return;
+      }
       if (err !== null || socket === undefined) {
         cb(err ?? new Error('connect failed'));
         return;
