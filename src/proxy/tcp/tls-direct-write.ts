@@ -208,8 +208,14 @@ export class TlsDirectWriter {
           return;
         }
         const next = this.#pending.shift()!;
-        if (typeof next === 'function') next();
-        else this.#writeOne(next, true);
+        if (typeof next === 'function') {
+          next();
+          continue;
+        }
+        // Bytes that waited side by side go out as one write (one completion to wait for).
+        const parts = [next];
+        while (this.#pending.length > 0 && typeof this.#pending[0] !== 'function') parts.push(this.#pending.shift() as Buffer);
+        this.#writeOne(parts.length === 1 ? next : Buffer.concat(parts), true);
       }
     } finally {
       this.#flushing = false;
