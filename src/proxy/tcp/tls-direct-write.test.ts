@@ -56,6 +56,19 @@ test('TlsDirectWriter: socket.write() and end() while a direct write is in fligh
   assert.equal(got.bytes().toString(), 'direct, then the Writable, then direct again');
 });
 
+test('TlsDirectWriter: a socket.write() made to wait behind a direct write keeps its own copy (callers reuse a buffer once a TLS write returns)', async (t) => {
+  const [client, accepted] = await tlsPair(t);
+  const got = collect(accepted);
+  const w = TlsDirectWriter.for(client)!;
+  w.write(Buffer.from('one '), () => {});
+  const reused = Buffer.from('two ');
+  client.write(reused); // Waits behind the direct write...
+  reused.fill(0x21); // ...while its caller already reuses the buffer.
+  client.end();
+  await waitFor(() => got.ended(), 'end at the receiver');
+  assert.equal(got.bytes().toString(), 'one two ');
+});
+
 test('TlsDirectWriter steps aside while the Writable holds a write, so bytes written with socket.write() first stay first', async (t) => {
   const [client, accepted] = await tlsPair(t);
   const got = collect(accepted);

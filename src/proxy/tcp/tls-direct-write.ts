@@ -74,6 +74,20 @@ type Pending = Buffer | (() => void);
 
 const writers = new WeakMap<Duplex, TlsDirectWriter>();
 
+/** A copy of what Writable hands `_writeGeneric`: a Buffer or string, or (writev) an array of them or of `{ chunk, encoding }`. */
+function ownedCopy(data: unknown): unknown {
+  if (Buffer.isBuffer(data)) return Buffer.from(data);
+  if (!Array.isArray(data)) return data; // A string: immutable.
+  const copy: unknown[] = data.map((e: unknown) => {
+    if (Buffer.isBuffer(e)) return Buffer.from(e);
+    const c = e as { chunk?: unknown } | null;
+    return c !== null && typeof c === 'object' && Buffer.isBuffer(c.chunk) ? { ...c, chunk: Buffer.from(c.chunk) } : e;
+  });
+  // writevGeneric reads this flag off the array.
+  (copy as unknown as { allBuffers?: unknown }).allBuffers = (data as unknown as { allBuffers?: unknown }).allBuffers;
+  return copy;
+}
+
 /** Direct writes to one TLS socket; see the file comment for the rules. */
 export class TlsDirectWriter {
   readonly #socket: tls.TLSSocket;
@@ -252,6 +266,10 @@ export class TlsDirectWriter {
     const mustWait = (): boolean => (this.#flushing ? this.#last !== null && this.#last.getAsyncId() !== -1 : this.#busy());
     s._writeGeneric = (...args: unknown[]): unknown => {
       if (!mustWait()) return writeGeneric.apply(s, args);
+      // The proxy's callers count on a TLS write having encrypted their buffer when
+      // write() returns (borrowed views, reused head buffers): a write made to wait
+      // keeps a copy instead. args: (writev, data, encoding, cb).
+      args[1] = ownedCopy(args[1]);
       this.#pending.push(() => writeGeneric.apply(s, args));
       this.#awaitCompletion();
       return undefined;
