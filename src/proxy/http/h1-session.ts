@@ -18,7 +18,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
 import type { RouteStats } from '../metrics/index.ts';
-import { BorrowedReader, upstreamReader, writeBorrowed, type PooledConnection, type PoolOwner } from '../tcp/index.ts';
+import { BorrowedReader, upstreamReader, writeOut, type PooledConnection, type PoolOwner } from '../tcp/index.ts';
 import { BodyFramer } from './body-framer.ts';
 import { headEnd, parseRequestHead, parseResponseHead, type RequestHead } from './h1-head.ts';
 import { ProxyHttpError } from './proxy-error.ts';
@@ -159,10 +159,15 @@ export class H1Session implements PoolOwner {
     return c.subarray(0, head.length);
   }
 
-  /** Writes client bytes upstream (see writeBorrowed). */
+  /** Writes client bytes upstream (see writeOut: a TLS upstream takes them directly). */
   #writeUp(sock: Duplex, b: Buffer): boolean {
-    return writeBorrowed(sock, b, this.#downReader);
+    return writeOut(sock, b, this.#downReader, this.#onUpWritable);
   }
+
+  /** A direct TLS write upstream that had to wait has gone out (as 'drain' for a Writable write). */
+  readonly #onUpWritable = (): void => {
+    this.onUpDrain();
+  };
 
   #handleDown(chunk: Buffer): void {
     switch (this.#state) {
@@ -408,7 +413,7 @@ export class H1Session implements PoolOwner {
 
   #writeDown(b: Buffer): void {
     this.#resBytesSent = true;
-    if (!writeBorrowed(this.#down, b, this.#upReader)) this.#pauseUp();
+    if (!writeOut(this.#down, b, this.#upReader, this.#onDownDrain)) this.#pauseUp();
   }
 
   #pauseUp(): void {

@@ -20,5 +20,11 @@ export type { BorrowedDataHandler } from './borrowed-reader.ts';
  * `unavailable` (use `socket.write`). Never for TLS sockets.
  */
 export { writeDirect, directWriteSupported } from './direct-write.ts';
+/**
+ * Direct writes to a TLS socket's TLSWrap (one writer per socket, which also holds
+ * the socket's own Writable writes and shutdown behind a direct write in flight);
+ * `writeOut` picks it for TLS sockets and `writeBorrowed` otherwise.
+ */
+export { TlsDirectWriter, writeOut } from './tls-direct-write.ts';
 export { ConnectionPool, PooledConnection } from './pool.ts';
 export type { Opener, PoolOwner } from './pool.ts';

@@ -38,6 +38,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
+import { writeBorrowed, type BorrowedReader } from './borrowed-reader.ts';
 
 type WriteReq = {
   handle: unknown;
@@ -280,4 +281,15 @@ export class TlsDirectWriter {
       this.#awaitCompletion();
     };
   }
+}
+
+/**
+ * Writes `b` (a view `reader` may overwrite, or owned when `reader` is null) to
+ * `sock`: through its `TlsDirectWriter` when `sock` is TLS, else as `writeBorrowed`
+ * does. False: stop producing until `whenWritable` (a direct TLS write) or the
+ * socket's 'drain' (a Writable write).
+ */
+export function writeOut(sock: Duplex, b: Buffer, reader: BorrowedReader | null | undefined, whenWritable: () => void): boolean {
+  const w = TlsDirectWriter.for(sock);
+  return w !== undefined ? w.write(b, whenWritable) : writeBorrowed(sock, b, reader);
 }
