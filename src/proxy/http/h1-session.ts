@@ -147,7 +147,7 @@ export class H1Session implements PoolOwner {
    * fresh copy: nearly every request needs one (kept for a replay until the response
    * starts), and each was a slice of Node's 8 KiB buffer pool, whose slabs outlive
    * the young generation and are freed only by a mark-compact: ~50 bytes of malloc
-   * garbage per request that grew glibc's arena under load (bench/README.md, item 35).
+   * garbage per request that grew glibc's arena under load (bench/README.md, item 36).
    */
   #copyHead(head: Buffer): Buffer {
     let c = this.#headCopy;

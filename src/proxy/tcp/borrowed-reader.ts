@@ -34,7 +34,7 @@
  * the next mark-compact, seconds later. Meanwhile the next connections allocate
  * theirs further up the arena, and the holes the late frees leave are split by
  * smaller allocations: under connection churn the arena grew by megabytes per round
- * (bench/README.md, item 35). Reusing the buffers keeps a busy proxy at one buffer
+ * (bench/README.md, item 36). Reusing the buffers keeps a busy proxy at one buffer
  * per open socket plus at most `SPARE_BUFFERS` idle ones, none allocated per
  * connection.
  */
