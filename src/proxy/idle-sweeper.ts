@@ -25,16 +25,19 @@ function moved(s: net.Socket): number {
 export class IdleSweeper {
   readonly #idleMs: number;
   readonly #watched = new Map<net.Socket, { moved: number; since: number }>();
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: NodeJS.Timeout | undefined;
 
+  /** `idleMs` 0 (or less) turns the idle timeout off, as `socket.setTimeout(0)` does. */
   constructor(idleMs: number) {
     this.#idleMs = idleMs;
+    if (idleMs <= 0) return;
     this.#timer = setInterval(() => this.#sweep(), Math.min(1000, Math.max(10, Math.floor(idleMs / 4))));
     this.#timer.unref();
   }
 
   /** Starts watching `s` until it closes. */
   watch(s: net.Socket): void {
+    if (this.#timer === undefined) return;
     this.#watched.set(s, { moved: moved(s), since: performance.now() });
     s.once('close', () => this.#watched.delete(s));
   }

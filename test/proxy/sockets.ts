@@ -46,7 +46,8 @@ export async function tlsPair(t: TestContext): Promise<[tls.TLSSocket, tls.TLSSo
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const accepted = new Promise<tls.TLSSocket>((r) => server.once('secureConnection', r));
-  const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: cert, servername: 'pair.test', checkServerIdentity: () => undefined });
+  // allowHalfOpen on both ends, as the proxy's sockets: a peer's FIN leaves our side writable.
+  const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', ca: cert, servername: 'pair.test', checkServerIdentity: () => undefined, ...{ allowHalfOpen: true } });
   await new Promise<void>((r, j) => { client.once('secureConnect', r); client.once('error', j); });
   const s = await accepted;
   t.after(() => { client.destroy(); s.destroy(); });

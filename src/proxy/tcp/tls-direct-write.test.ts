@@ -148,3 +148,49 @@ for (const seed0 of [7, 11, 12345]) test(`TlsDirectWriter and socket.write() int
   const firstBad = order.findIndex((o) => { const [a, b] = o.split(':'); return a !== b; });
   assert.ok(all.equals(Buffer.concat(expected)), `the bytes, in the order they were written (got ${all.length} of ${off}; first piece out of place: ${firstBad} ${order.slice(Math.max(0, firstBad - 3), firstBad + 3).join(' ')})`);
 });
+
+test('TlsDirectWriter: once the peer is gone, a direct write that the kernel refuses tears the socket down (no silent loss, no stall)', async (t) => {
+  const [client, accepted] = await tlsPair(t);
+  client.on('error', () => {});
+  let closed = false;
+  client.on('close', () => { closed = true; });
+  const w = TlsDirectWriter.for(client)!;
+  accepted.destroy();
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  // Keep writing, as a pipe whose other side still uploads would, until the socket is closed.
+  for (let i = 0; i < 2000 && !closed; i++) {
+    if (!w.write(chunk, () => {})) await new Promise((r) => setTimeout(r, 1));
+    else if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await waitFor(() => closed, 'the client socket to close after a refused write', 10_000);
+});
+
+test('TlsDirectWriter: an empty write is a no-op, and a direct write after an empty socket.write() waits its turn (no second write in TLSWrap)', async (t) => {
+  const [client, accepted] = await tlsPair(t);
+  const got = collect(accepted);
+  const w = TlsDirectWriter.for(client)!;
+  assert.equal(w.write(Buffer.alloc(0), () => {}), true);
+  client.write(Buffer.alloc(0)); // In flight while writableLength reads 0.
+  w.write(Buffer.from('after the empty write'), () => {});
+  client.end();
+  await waitFor(() => got.ended(), 'end at the receiver');
+  assert.equal(got.bytes().toString(), 'after the empty write');
+});
+
+test('TlsDirectWriter: a write after end() is refused as node refuses it (ERR_STREAM_WRITE_AFTER_END, the socket torn down), never sent after the shutdown', async (t) => {
+  const [client, accepted] = await tlsPair(t);
+  const got = collect(accepted);
+  const w = TlsDirectWriter.for(client)!;
+  w.write(Buffer.from('A'), () => {});
+  w.write(Buffer.from('B'), () => {}); // Waits behind A.
+  client.end();
+  let refused: Error | undefined;
+  client.on('error', (e) => { refused = e; });
+  w.write(Buffer.from('C'), () => {});
+  await waitFor(() => refused !== undefined, 'the write-after-end error');
+  assert.equal((refused as NodeJS.ErrnoException).code, 'ERR_STREAM_WRITE_AFTER_END');
+  await waitFor(() => client.destroyed, 'the socket torn down, as node does');
+  await new Promise((r) => setTimeout(r, 50));
+  // Node's own socket.write() loses what was still queued the same way (only 'A' arrives).
+  assert.ok(['A', 'AB'].includes(got.bytes().toString()), `got ${JSON.stringify(got.bytes().toString())}`);
+});

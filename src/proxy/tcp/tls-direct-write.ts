@@ -75,6 +75,15 @@ type Pending = Buffer | (() => void);
 
 const writers = new WeakMap<Duplex, TlsDirectWriter>();
 
+/**
+ * The Writable holds something: queued bytes, a write in flight (even an empty one,
+ * which `writableLength` does not count), or a cork.
+ */
+function writableBusy(s: tls.TLSSocket): boolean {
+  const state = (s as unknown as { _writableState?: { writing?: boolean } })._writableState;
+  return s.writableLength > 0 || s.writableCorked > 0 || state?.writing === true;
+}
+
 /** A copy of what Writable hands `_writeGeneric`: a Buffer or string, or (writev) an array of them or of `{ chunk, encoding }`. */
 function ownedCopy(data: unknown): unknown {
   if (Buffer.isBuffer(data)) return Buffer.from(data);
@@ -129,9 +138,12 @@ export class TlsDirectWriter {
    */
   write(buf: Buffer, whenWritable: () => void): boolean {
     const s = this.#socket;
-    if (s.writableLength > 0 || s.writableCorked > 0) {
-      // The Writable holds writes (its own, or one waiting behind a direct write):
-      // these bytes go after them, through its queue, as a copy.
+    // Nothing to send (and an empty write must never take TLSWrap's one write slot).
+    if (buf.length === 0) return true;
+    if (!s.writable || writableBusy(s)) {
+      // The Writable holds writes (its own, or one waiting behind a direct write), or
+      // the socket has ended: these bytes go after them, through its queue, as a copy
+      // (after end(), node reports the write-after-end as usual).
       if (s.write(Buffer.from(buf))) return true;
       this.#whenWritable = whenWritable;
       this.#armDrain();
@@ -167,7 +179,7 @@ export class TlsDirectWriter {
     const handle = (s as unknown as { _handle?: TlsHandle | null })._handle;
     const established = (s as unknown as { _secureEstablished?: boolean })._secureEstablished === true;
     // A queued copy was written before any end() (which waits in `#pending` behind it).
-    const behindWritable = !queued && (s.writableLength > 0 || s.writableCorked > 0 || !s.writable);
+    const behindWritable = !queued && (writableBusy(s) || !s.writable);
     if (!established || s.destroyed || behindWritable || handle == null || typeof handle.writeBuffer !== 'function') {
       // Behind the Writable's queue, which may keep the buffer: never a borrowed view.
       if (s.write(queued ? buf : Buffer.from(buf))) return true;
@@ -184,7 +196,15 @@ export class TlsDirectWriter {
       s.destroy(Object.assign(new Error(`write failed: ${err}`), { errno: err, syscall: 'write' }));
       return false;
     }
-    if (req.getAsyncId() === -1) return true; // Completed already: nothing in flight.
+    if (req.getAsyncId() === -1) {
+      // TLSWrap never completes a successful write synchronously (it finishes from a
+      // native immediate at the earliest): a request already disposed is a write the
+      // kernel refused (EPIPE, ECONNRESET), reported to a callback nobody set. TLSWrap
+      // keeps its write slot busy after that, so nothing more could be written either.
+      req.handle = null;
+      s.destroy(Object.assign(new Error('write failed: the peer is gone'), { code: 'EPIPE', syscall: 'write' }));
+      return false;
+    }
     this.#last = req;
     if ((handle._parent?.writeQueueSize ?? 0) === 0) return true;
     // The kernel did not take the whole record: the producer waits for the socket.
@@ -255,6 +275,7 @@ export class TlsDirectWriter {
     this.#socket.once('drain', () => {
       this.#drainArmed = false;
       if (!this.#busy()) this.#wake();
+      else this.#awaitCompletion(); // The direct write in flight wakes the producer when it completes.
     });
   }
 
