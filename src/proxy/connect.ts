@@ -74,7 +74,8 @@ export function openMesh(ctx: ProxyContext, host: string, port: number, identity
   sock.once('secureConnect', () => {
     clearTimeout(timer);
     sock.removeListener('error', onErr);
-    sock.on('error', () => {});
+    // A module-level no-op: a closure made here would keep `cb` (and its session) alive for the socket's life.
+    sock.on('error', ignoreError);
     countDst(ctx, 'outbound', sock, identity);
     if (afterHeaderFlushed) {
       sock.write(header, (err) => cb?.(err ?? null, err ? undefined : sock));
@@ -85,6 +86,9 @@ export function openMesh(ctx: ProxyContext, host: string, port: number, identity
   });
   return sock;
 }
+
+/** Errors after the handshake reach whoever owns the socket then (its 'close' ends it). */
+function ignoreError(): void {}
 
 function countDst(ctx: ProxyContext, direction: Direction, sock: net.Socket, identity: string | undefined): void {
   const stats = ctx.metrics.tcp(direction, 'dst', identity === undefined ? 'no_identity' : 'true', identity);
