@@ -6,9 +6,13 @@ import { Client, credentials, Metadata, Server, ServerCredentials, type ServiceE
 import { metrics, request, sample, waitFor } from './harness.ts';
 import { controlPlane } from './control-plane-fixture.ts';
 
-/** An HTTP app on `host:port` (0: ephemeral) answering `name client-id`. */
-async function app(t: TestContext, host: string, name: string, port = 0): Promise<number> {
-  const server = http.createServer((req, res) => res.end(`${name} ${String(req.headers['l5d-client-id'] ?? '')}`));
+/** An HTTP app on `host:port` (0: ephemeral) answering `name client-id`; `closeEvery`: every n-th response closes its connection. */
+async function app(t: TestContext, host: string, name: string, port = 0, o: { closeEvery?: number } = {}): Promise<number> {
+  let served = 0;
+  const server = http.createServer((req, res) => {
+    if (o.closeEvery !== undefined && ++served % o.closeEvery === 0) res.setHeader('connection', 'close');
+    res.end(`${name} ${String(req.headers['l5d-client-id'] ?? '')}`);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -182,7 +186,10 @@ test('Certificates renewed every few seconds under load fail no request', async 
   // Workload certificates live 4 s; the identity clients renew at 70% (about every 2.5 s).
   const f = await controlPlane(t, { issuanceLifetimeMs: 4000 });
   const policy = { minMs: 200 };
-  const port = await app(t, '127.0.0.2', 'api');
+  // Every fifth response closes the application's connection, and with it the mesh
+  // connection that carried it (the proxies pool theirs across client connections), so
+  // new mesh connections keep being made on fresh certificates.
+  const port = await app(t, '127.0.0.2', 'api', 0, { closeEvery: 5 });
   const b = await f.proxy('api', { policy, config: { inbound: { host: '127.0.0.2', port: 0 }, inboundForwardHost: '127.0.0.2' } });
   await f.pod('api-0', 'api', '127.0.0.2', b.proxy.ports.inbound);
   await f.service('api', [{ name: 'http', port: 80, targetPort: port }]);
@@ -190,7 +197,7 @@ test('Certificates renewed every few seconds under load fail no request', async 
   const a = await f.proxy('web', { policy });
   const firstA = a.identity.current()!.validUntil.getTime();
   const firstB = b.identity.current()!.validUntil.getTime();
-  // Every third request closes its connection, so new mesh connections keep being made on fresh certificates.
+  // Every third request closes its client connection: the proxy closes it, not the mesh connection.
   const l = load(a.proxy.ports.outbound, 'http://api.shop.svc.cluster.local/', 6, { closeEvery: 3 });
   t.after(() => l.stop());
   const refreshes = async (p: typeof a): Promise<number> => sample(await metrics(p.proxy), 'identity_cert_refresh_count', 'result="ok"');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BodyFramer } from './body-framer.ts';
-import { headEnd, parseRequestHead, parseResponseHead } from './h1-head.ts';
+import { closingResponseHead, headEnd, parseRequestHead, parseResponseHead } from './h1-head.ts';
 
 function req(text: string, drop: string[] = []): ReturnType<typeof parseRequestHead> {
   const b = Buffer.from(text, 'latin1');
@@ -83,7 +83,8 @@ test('BodyFramer rejects malformed chunk sizes and counts Content-Length exactly
 test('parseRequestHead() matches header names in any case and trims values', () => {
   const h = req('POST / HTTP/1.1\r\nX-Other: 1\r\nhOsT:   a:1  \r\nCONTENT-length:3\r\nconnection: Close\r\n\r\n', ['x-other']);
   assert.ok(!('error' in h));
-  assert.deepEqual([h.host, h.body, h.length, h.close, h.drop], ['a:1', 'length', 3, true, [17, 29]]);
+  // The `connection: Close` line is dropped too: the proxy keeps its upstream connection.
+  assert.deepEqual([h.host, h.body, h.length, h.close, h.drop, h.connection], ['a:1', 'length', 3, true, [17, 29, 62, 81], undefined]);
 });
 
 test('parseResponseHead() reads the three-digit status and refuses anything else', () => {
@@ -96,4 +97,54 @@ test('parseResponseHead() reads the three-digit status and refuses anything else
   for (const bad of ['HTTP/1.1 2x0 OK\r\n\r\n', 'HTTP/1.1 099 Low\r\n\r\n', 'HTTP/1.1 2000 OK\r\n\r\n', 'HTTP/1.1 200 OK\r\nBad : x\r\n\r\n']) {
     assert.ok('error' in r(bad), JSON.stringify(bad));
   }
+});
+
+/** The forwarded head as the session builds it: `drop` ranges removed, `connection` added before the blank line. */
+function forwarded(text: string, drop: string[] = []): string {
+  const h = req(text, drop);
+  assert.ok(!('error' in h));
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < (h.drop?.length ?? 0); i += 2) {
+    out += text.slice(from, h.drop![i]);
+    from = h.drop![i + 1]!;
+  }
+  return out + text.slice(from, text.length - 2) + (h.connection ?? '') + '\r\n';
+}
+
+test('A client\'s Connection: close is not forwarded: the proxy keeps its upstream connection', () => {
+  assert.equal(forwarded('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  // Other tokens keep their meaning; ranges stay in order with the proxy's own drops.
+  assert.equal(
+    forwarded('GET / HTTP/1.1\r\nConnection: Close, X-Trace\r\nL5d-Client-Id: forged\r\nX-Trace: 1\r\n\r\n', ['l5d-client-id']),
+    'GET / HTTP/1.1\r\nX-Trace: 1\r\nConnection: x-trace\r\n\r\n',
+  );
+  const h = req('GET / HTTP/1.1\r\nX: 1\r\nConnection: close\r\nL5d-Client-Id: f\r\n\r\n', ['l5d-client-id', 'x']);
+  assert.ok(!('error' in h) && h.close);
+  assert.deepEqual(h.drop, [16, 22, 22, 41, 41, 59]);
+  // Keep-alive requests are forwarded untouched.
+  const k = req('GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n');
+  assert.ok(!('error' in k) && !k.close && k.drop === undefined && k.connection === undefined);
+});
+
+test('An HTTP/1.0 request without keep-alive is forwarded with Connection: keep-alive; an upgrade is left alone', () => {
+  assert.equal(forwarded('GET / HTTP/1.0\r\nHost: a\r\n\r\n'), 'GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n');
+  assert.equal(forwarded('GET / HTTP/1.0\r\nConnection: close\r\n\r\n'), 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+  const ka = req('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+  assert.ok(!('error' in ka) && !ka.close && ka.connection === undefined && ka.drop === undefined);
+  const text = 'GET /ws HTTP/1.1\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n\r\n';
+  assert.equal(forwarded(text), text);
+  // `close` as a token, not a substring.
+  const x = req('GET / HTTP/1.1\r\nConnection: x-closed\r\n\r\n');
+  assert.ok(!('error' in x) && x.drop === undefined && x.connection === undefined);
+});
+
+test('closingResponseHead() replaces Connection and Keep-Alive with Connection: close', () => {
+  const text = 'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Trace\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok';
+  const b = Buffer.from(text, 'latin1');
+  assert.equal(closingResponseHead(b, headEnd(b)).toString('latin1'), 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close, X-Trace\r\n\r\n');
+  const bare = Buffer.from('HTTP/1.0 204 No Content\r\n\r\n', 'latin1');
+  assert.equal(closingResponseHead(bare, bare.length).toString('latin1'), 'HTTP/1.0 204 No Content\r\nConnection: close\r\n\r\n');
+  const r = (t: string) => parseResponseHead(Buffer.from(t, 'latin1'), t.length, 'GET') as { saysClose: boolean; close: boolean };
+  assert.deepEqual([r('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').saysClose, r('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').saysClose], [true, false]);
 });

@@ -25,8 +25,16 @@ export type RequestHead = {
   lineEnd: number;
   /** Offset of the first byte after the blank line. */
   end: number;
-  /** Byte ranges [start, end) of header lines the proxy removes (hop-by-hop or its own). */
+  /** Byte ranges [start, end) of header lines the proxy removes (hop-by-hop or its own), in order. */
   drop: number[] | undefined;
+  /**
+   * The `Connection` line (with its CRLF) the forwarded request carries instead of the
+   * client's `close`, or undefined. `Connection` is hop-by-hop (RFC 9110 §7.6.1): when the
+   * client closes its connection after this exchange, the proxy still keeps its own
+   * upstream connection, so the `close` lines are dropped and only their other tokens
+   * (plus `keep-alive` for HTTP/1.0) are sent on.
+   */
+  connection: string | undefined;
 };
 
 /** A parsed response head. */
@@ -34,7 +42,10 @@ export type ResponseHead = {
   status: number;
   body: BodyKind;
   length: number;
+  /** The upstream connection cannot be reused after this response. */
   close: boolean;
+  /** The head itself says `Connection: close` (else the proxy adds it when it closes the client). */
+  saysClose: boolean;
   end: number;
 };
 
@@ -68,8 +79,11 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
   else return { error: 'malformed' };
   const head: RequestHead = {
     method: s.slice(0, sp1), target: s.slice(sp1 + 1, sp2), minor, host: undefined,
-    body: 'none', length: 0, close: minor === 0, upgrade: false, lineEnd, end, drop: undefined,
+    body: 'none', length: 0, close: minor === 0, upgrade: false, lineEnd, end, drop: undefined, connection: undefined,
   };
+  /** Ranges of `Connection` lines naming `close`, and their other tokens: rare, so allocated on demand. */
+  let closeLines: number[] | undefined;
+  let otherTokens: string[] | undefined;
   let hasUpgradeHeader = false;
   let connUpgrade = false;
   let chunked = false;
@@ -95,6 +109,13 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
           if (v.includes('close')) head.close = true;
           else if (v.includes('keep-alive')) head.close = false;
           if (v.includes('upgrade')) connUpgrade = true;
+          if (v.includes('close')) {
+            const rest = connectionTokens(v);
+            if (rest !== undefined) {
+              (closeLines ??= []).push(pos, e + 2);
+              if (rest.length > 0) (otherTokens ??= []).push(...rest);
+            }
+          }
         }
         break;
       case 14:
@@ -125,7 +146,45 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
   if (chunked) head.body = 'chunked';
   else if (length > 0) { head.body = 'length'; head.length = length; }
   head.upgrade = hasUpgradeHeader && connUpgrade;
+  // An upgrade is left as the client sent it: its connection becomes a tunnel anyway.
+  if (head.close && !head.upgrade) keepUpstream(head, closeLines, otherTokens);
   return head;
+}
+
+/**
+ * The tokens of a `Connection` value other than `close` and `keep-alive` when it names
+ * `close` as a token, else undefined (`x-closed` is not `close`).
+ */
+function connectionTokens(v: string): string[] | undefined {
+  let close = false;
+  const rest: string[] = [];
+  for (const raw of v.split(',')) {
+    const t = raw.trim();
+    if (t === 'close') close = true;
+    else if (t !== 'keep-alive' && t !== '') rest.push(t);
+  }
+  return close ? rest : undefined;
+}
+
+/**
+ * Rewrites a closing request's forwarded `Connection` so the upstream connection stays
+ * open: the lines naming `close` join `drop` (in order, after the ones already there
+ * are merged) and `connection` carries their other tokens, plus `keep-alive` for an
+ * HTTP/1.0 request, whose default is to close.
+ */
+function keepUpstream(head: RequestHead, closeLines: number[] | undefined, otherTokens: string[] | undefined): void {
+  if (closeLines !== undefined) {
+    const drop = head.drop ?? [];
+    for (let i = 0; i < closeLines.length; i += 2) {
+      const start = closeLines[i]!;
+      let at = 0;
+      while (at < drop.length && drop[at]! < start) at += 2;
+      if (drop[at] !== start) drop.splice(at, 0, start, closeLines[i + 1]!);
+    }
+    head.drop = drop;
+  }
+  const tokens = head.minor === 0 ? ['keep-alive', ...(otherTokens ?? [])] : otherTokens;
+  if (tokens !== undefined && tokens.length > 0) head.connection = `Connection: ${tokens.join(', ')}\r\n`;
 }
 
 /**
@@ -138,7 +197,7 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
   const status = statusCode(s);
   if (status < 0) return { error: 'malformed' };
   const lineEnd = s.indexOf('\r\n');
-  const head: ResponseHead = { status, body: 'eof', length: 0, close: s.charCodeAt(7) === 0x30, end };
+  const head: ResponseHead = { status, body: 'eof', length: 0, close: s.charCodeAt(7) === 0x30, saysClose: false, end };
   let chunked = false;
   let length = -1;
   const n = s.length;
@@ -151,7 +210,7 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
     const len = colon - pos;
     if (len === 10 && nameIs(s, pos, 'connection')) {
       const v = value(s, colon, e).toLowerCase();
-      if (v.includes('close')) head.close = true;
+      if (v.includes('close')) head.close = head.saysClose = true;
       else if (v.includes('keep-alive')) head.close = false;
     } else if (len === 14 && nameIs(s, pos, 'content-length')) {
       const l = parseLength(value(s, colon, e));
@@ -167,6 +226,40 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
   else if (length >= 0) { head.body = length === 0 ? 'none' : 'length'; head.length = length; }
   else head.close = true; // Delimited by close: the connection cannot be reused.
   return head;
+}
+
+/**
+ * The response head `buf[0, end)` rewritten for a client connection the proxy closes
+ * after it: `Connection` and `Keep-Alive` lines removed and `Connection: close` (with
+ * any other tokens they named) added, so the client does not pool a connection about to
+ * close and send its next request into it. Only on the closing path, once per client
+ * connection: a plain copy is fine.
+ */
+export function closingResponseHead(buf: Buffer, end: number): Buffer {
+  const s = buf.toString('latin1', 0, end - 2);
+  const lineEnd = s.indexOf('\r\n');
+  if (lineEnd < 0) return Buffer.from(`${s}\r\nConnection: close\r\n\r\n`, 'latin1');
+  let out = s.slice(0, lineEnd + 2);
+  let tokens = 'close';
+  let pos = lineEnd + 2;
+  const n = s.length;
+  while (pos < n) {
+    let e = s.indexOf('\r\n', pos);
+    if (e < 0) e = n;
+    const colon = s.indexOf(':', pos);
+    const len = colon < 0 || colon > e ? -1 : colon - pos;
+    if (len === 10 && nameIs(s, pos, 'connection')) {
+      for (const raw of value(s, colon, e).split(',')) {
+        const t = raw.trim();
+        const lower = t.toLowerCase();
+        if (lower !== 'close' && lower !== 'keep-alive' && t !== '') tokens += `, ${t}`;
+      }
+    } else if (!(len === 10 && nameIs(s, pos, 'keep-alive'))) {
+      out += s.slice(pos, e + 2);
+    }
+    pos = e + 2;
+  }
+  return Buffer.from(`${out}Connection: ${tokens}\r\n\r\n`, 'latin1');
 }
 
 /**

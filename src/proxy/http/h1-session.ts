@@ -20,7 +20,7 @@ import type { Logger } from '../log.ts';
 import type { RouteStats } from '../metrics/index.ts';
 import { BorrowedReader, upstreamReader, writeOut, type PooledConnection, type PoolOwner } from '../tcp/index.ts';
 import { BodyFramer } from './body-framer.ts';
-import { headEnd, parseRequestHead, parseResponseHead, type RequestHead } from './h1-head.ts';
+import { closingResponseHead, headEnd, parseRequestHead, parseResponseHead, type RequestHead } from './h1-head.ts';
 import { ProxyHttpError } from './proxy-error.ts';
 
 /** What a session needs from its proxy (inbound or outbound). */
@@ -279,12 +279,13 @@ export class H1Session implements PoolOwner {
     const head = this.#req!;
     const raw = this.#reqHead!;
     const add = this.#o.addRequestHeaders;
+    const conn = head.connection;
     let origin: string | undefined;
     if (this.#o.originForm && head.target.charCodeAt(0) !== 0x2f /* / */ && head.target !== '*') {
       const slash = head.target.indexOf('/', head.target.indexOf('//') + 2);
       origin = slash < 0 ? '/' : head.target.slice(slash);
     }
-    if (origin === undefined && head.drop === undefined && add === undefined) {
+    if (origin === undefined && head.drop === undefined && add === undefined && conn === undefined) {
       this.#writeUp(sock, raw);
       // A plain write the kernel did not take whole still points at the head: its
       // buffer is no longer the session's to reuse.
@@ -296,7 +297,7 @@ export class H1Session implements PoolOwner {
     // the Writable still queues earlier bytes: it would queue this buffer as it is.
     const line = origin === undefined ? undefined : `${head.method} ${origin} HTTP/1.${head.minor}`;
     const drop = head.drop;
-    let size = (line === undefined ? head.lineEnd : line.length) + raw.length - head.lineEnd + (add?.length ?? 0);
+    let size = (line === undefined ? head.lineEnd : line.length) + raw.length - head.lineEnd + (add?.length ?? 0) + (conn?.length ?? 0);
     if (drop !== undefined) for (let i = 0; i < drop.length; i += 2) size -= drop[i + 1]! - drop[i]!;
     const queued = sock.writableLength !== 0;
     let out = queued ? undefined : this.#headOut;
@@ -314,6 +315,7 @@ export class H1Session implements PoolOwner {
     }
     // `from` now points at a CRLF ending a line; the head ends with the blank line.
     off += raw.copy(out, off, from, raw.length - 2);
+    if (conn !== undefined) off += out.write(conn, off, 'latin1');
     if (add !== undefined) off += add.copy(out, off);
     out[off++] = 0x0d;
     out[off++] = 0x0a;
@@ -395,7 +397,16 @@ export class H1Session implements PoolOwner {
         this.#destroy();
         return;
       }
-      this.#writeDown(end + n === buf.length ? buf : buf.subarray(0, end + n));
+      if ((res.close || this.#req!.close || this.#draining) && !res.saysClose) {
+        // The session closes the client connection after this response (the client
+        // asked, or the upstream's close ends it too): say so, or a client that pools
+        // connections sends its next request into one about to close ("socket hang up").
+        this.#resBytesSent = true;
+        if (!writeOut(this.#down, closingResponseHead(buf, end), null, this.#onDownDrain)) this.#pauseUp();
+        if (n > 0) this.#writeDown(buf.subarray(end, end + n));
+      } else {
+        this.#writeDown(end + n === buf.length ? buf : buf.subarray(0, end + n));
+      }
       if (this.#resFramer.done) this.#responseComplete(end + n < buf.length);
       return;
     }
