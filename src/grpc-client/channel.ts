@@ -11,6 +11,9 @@
  *
  *   call ─▶ connection? ── none / broken ─▶ connect (TLS, name checked against serverName)
  *     │          └─ open ─▶ stream ─▶ messages… ─▶ trailers ─▶ onEnd(status)
+ *     ├─ cancelled before any response headers (its deadline passed) ─▶ the next call
+ *     │     dials a new connection; this one is pinged: answer ─▶ close once its
+ *     │     streams end; no answer within keepaliveTimeoutMs ─▶ destroy
  *     └─ no call for idleTimeoutMs ─▶ close the connection (renewals are hours apart)
  *
  * No reconnect backoff of its own: a failed call ends UNAVAILABLE at once and the
@@ -44,7 +47,11 @@ export interface GrpcChannelOptions {
    * sit idle for hours; a ping finds a peer that vanished without closing.
    */
   readonly keepaliveMs?: number;
-  /** How long a ping may go unanswered before the connection counts as dead, ms (default 10 000). */
+  /**
+   * How long a ping may go unanswered before the connection counts as dead, ms
+   * (default 10 000): keepalive pings, and the ping that follows a call cancelled
+   * before the server answered anything.
+   */
   readonly keepaliveTimeoutMs?: number;
   /** Close the connection after this long without calls, ms (default 300 000). */
   readonly idleTimeoutMs?: number;
@@ -72,7 +79,11 @@ export interface GrpcRequest {
 
 /** A call in flight. */
 export interface GrpcCall {
-  /** Ends the call (RST_STREAM CANCEL); `onEnd` hears CANCELLED unless it already ended. */
+  /**
+   * Ends the call (RST_STREAM CANCEL); `onEnd` hears CANCELLED unless it already
+   * ended. Before any response headers (a deadline that passed), it also retires the
+   * connection from new calls and pings it (see the file comment).
+   */
   cancel(): void;
 }
 
@@ -88,6 +99,8 @@ interface Connection {
   error: Error | undefined;
   idle: NodeJS.Timeout | undefined;
   keepalive: NodeJS.Timeout | undefined;
+  /** Retired and pinged after a call it left unanswered (once is enough). */
+  probing: boolean;
 }
 
 /** A gRPC channel to one service; see the file comment. */
@@ -125,6 +138,10 @@ export class GrpcChannel {
       return { cancel: () => end({ code: GrpcCode.CANCELLED, details: 'cancelled by the client' }) };
     }
     this.#began(conn);
+    let answered = false;
+    stream.once('response', () => {
+      answered = true;
+    });
     this.#watch(conn, stream, handlers.onMessage, (status) => {
       this.#finished(conn);
       end(status);
@@ -135,6 +152,10 @@ export class GrpcChannel {
         if (ended) return;
         end({ code: GrpcCode.CANCELLED, details: 'cancelled by the client' });
         if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+        // Silence until the caller gave up is how a black-holed connection looks (no
+        // FIN, no RST). Reused, it would swallow every retry until the kernel gives up
+        // (~15 min), and the retries would keep the idle close from firing.
+        if (!answered) this.#probe(conn);
       },
     };
   }
@@ -194,7 +215,7 @@ export class GrpcChannel {
       // Checked against the service's name, not the address dialled.
       checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(o.serverName, cert),
     });
-    const conn: Connection = { session, active: 0, error: undefined, idle: undefined, keepalive: undefined };
+    const conn: Connection = { session, active: 0, error: undefined, idle: undefined, keepalive: undefined, probing: false };
     session.on('error', (err) => {
       conn.error ??= err;
     });
@@ -234,6 +255,40 @@ export class GrpcChannel {
     }, everyMs);
     timer.unref();
     return timer;
+  }
+
+  /**
+   * Retires `conn` after a call it left unanswered: new calls dial a new connection
+   * at once (the retry must not wait on a ping), and a ping decides what becomes of
+   * this one: answered, it closes once its streams end (a slow server, not a dead
+   * link); unanswered within keepaliveTimeoutMs, it is destroyed, failing its calls
+   * UNAVAILABLE. A connection still in its handshake counts the same: node sends the
+   * ping once connected.
+   */
+  #probe(conn: Connection): void {
+    const { session } = conn;
+    if (this.#conn === conn) this.#conn = undefined;
+    if (conn.probing || session.closed || session.destroyed) return;
+    const timeoutMs = this.#opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    conn.probing = true;
+    const deadline = setTimeout(() => {
+      if (session.destroyed) return;
+      conn.error ??= new Error(`no answer to a ping within ${timeoutMs} ms after a call got no response`);
+      session.destroy();
+    }, timeoutMs);
+    deadline.unref();
+    // Only an answer clears the deadline: node cancels a ping at once while connecting.
+    const answered = (err: Error | null): void => {
+      if (err !== null) return;
+      clearTimeout(deadline);
+      if (!session.closed && !session.destroyed) session.close();
+    };
+    // false: too many pings in flight (cannot happen with one keepalive and one probe); let the idle close handle it.
+    const ping = (): void => {
+      if (!session.destroyed && session.ping(answered) === false) clearTimeout(deadline);
+    };
+    if (session.connecting) session.once('connect', ping);
+    else ping();
   }
 
   /** A call started: the connection keeps the process alive and is not idle. */

@@ -267,3 +267,102 @@ test('a stream the server resets ends with its reset code as gRPC status; a conn
     assert.match(err.details, details, path);
   }
 });
+
+/** Starts a unary call and cancels it at once, as a caller whose deadline passed without an answer does. */
+async function abandoned(c: GrpcChannel, path: string): Promise<unknown> {
+  const call = c.unary({ path, message: Buffer.from('x'), timeoutMs: 1000 });
+  call.cancel();
+  return call.response.catch((e: unknown) => e);
+}
+
+test('after a call dies at its deadline on a connection that stopped answering, the next call dials a new connection and the silent one is destroyed', async (t) => {
+  const pki = new TestPki('grpc-blackhole');
+  t.after(() => pki.remove());
+  const { addr, server } = await grpcServer(t, pki);
+  const r = await relay(t, addr);
+  // No keepalive, as the identity client's channel: only the abandoned call's ping can tell.
+  const c = channel(t, { addr: r.addr, serverName: server.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8'), keepaliveTimeoutMs: 200 });
+  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('a') }).response).toString(), 'echo:a');
+  r.freeze();
+  const err = await abandoned(c, '/test.T/Unary');
+  assert.ok(err instanceof GrpcStatusError && err.grpcCode === GrpcCode.CANCELLED);
+  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('b') }).response).toString(), 'echo:b');
+  assert.equal(r.connections(), 2);
+  await waitFor('the silent connection to be destroyed', () => r.open() === 1);
+});
+
+test('a call abandoned on a connection still in its TLS handshake (a listener that accepts and never answers) makes the next call dial again', async (t) => {
+  const pki = new TestPki('grpc-silent');
+  t.after(() => pki.remove());
+  const held = new Set<Socket>();
+  let accepted = 0;
+  const listener = createServer((s) => {
+    accepted++;
+    held.add(s);
+    s.resume(); // reads the ClientHello and never answers; reading is how it sees the client close
+    s.on('error', () => undefined);
+    s.on('close', () => held.delete(s));
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of held) s.destroy();
+    listener.close();
+  });
+  const addr = `127.0.0.1:${(listener.address() as { port: number }).port}`;
+  const c = channel(t, { addr, serverName: 'identity.weft.test', trustAnchorsPem: readFileSync(pki.caCert, 'utf8'), keepaliveTimeoutMs: 200 });
+  const first = c.unary({ path: '/test.T/Unary', message: Buffer.from('a'), timeoutMs: 1000 });
+  await waitFor('the listener to accept', () => accepted === 1);
+  first.cancel();
+  await first.response.catch(() => undefined);
+  const second = c.unary({ path: '/test.T/Unary', message: Buffer.from('b'), timeoutMs: 1000 });
+  await waitFor('a second connection', () => accepted === 2);
+  second.cancel();
+  await second.response.catch(() => undefined);
+  // Neither handshake ever finished: both connections are destroyed after the ping's timeout.
+  await waitFor('the client to close both connections', () => held.size === 0);
+});
+
+test('a call abandoned before any answer on a live connection moves new calls to a new connection; the old one finishes its calls, then closes', async (t) => {
+  const pki = new TestPki('grpc-slow');
+  t.after(() => pki.remove());
+  const leaf = pki.leaf('server');
+  // A bare HTTP/2 server that holds /hold and /slow until told, and answers /ok at once.
+  const server = createSecureServer({ key: readFileSync(leaf.keyFile), cert: readFileSync(leaf.certFile) });
+  const sessions: Array<{ closed: boolean }> = [];
+  const held: Array<() => void> = [];
+  let slowSeen = false;
+  server.on('session', (session) => {
+    const s = { closed: false };
+    sessions.push(s);
+    session.on('close', () => { s.closed = true; });
+  });
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => undefined);
+    const answer = (): void => {
+      if (stream.closed) return;
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.from([0, 0, 0, 0, 2, 0x6f, 0x6b]));
+    };
+    if (headers[':path'] === '/ok') answer();
+    else if (headers[':path'] === '/hold') held.push(answer);
+    else slowSeen = true;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const addr = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  const c = channel(t, { addr, serverName: leaf.identity, trustAnchorsPem: readFileSync(pki.caCert, 'utf8') });
+  const hold = c.unary({ path: '/hold', message: Buffer.from('x') });
+  await waitFor('the server to hold the first call', () => held.length === 1);
+  const slow = c.unary({ path: '/slow', message: Buffer.from('x') });
+  await waitFor('the server to see the slow call', () => slowSeen);
+  slow.cancel();
+  await slow.response.catch(() => undefined);
+  assert.equal((await c.unary({ path: '/ok', message: Buffer.from('x') }).response).toString(), 'ok');
+  assert.equal(sessions.length, 2);
+  // The old connection answered the ping: its held call still completes, then it closes.
+  held[0]?.();
+  assert.equal((await hold.response).toString(), 'ok');
+  await waitFor('the old connection to close', () => sessions[0]?.closed === true);
+  assert.equal(sessions[1]?.closed, false);
+});
