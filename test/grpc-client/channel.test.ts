@@ -268,6 +268,17 @@ test('a stream the server resets ends with its reset code as gRPC status; a conn
   }
 });
 
+/** A unary call's answer as text; cancelled after `ms` so a call that never ends fails the test instead of hanging it. */
+async function answerWithin(c: GrpcChannel, path: string, message: string, ms = 5000): Promise<string> {
+  const call = c.unary({ path, message: Buffer.from(message) });
+  const timer = setTimeout(() => call.cancel(), ms);
+  try {
+    return (await call.response).toString();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts a unary call and cancels it at once, as a caller whose deadline passed without an answer does. */
 async function abandoned(c: GrpcChannel, path: string): Promise<unknown> {
   const call = c.unary({ path, message: Buffer.from('x'), timeoutMs: 1000 });
@@ -286,7 +297,7 @@ test('after a call dies at its deadline on a connection that stopped answering, 
   r.freeze();
   const err = await abandoned(c, '/test.T/Unary');
   assert.ok(err instanceof GrpcStatusError && err.grpcCode === GrpcCode.CANCELLED);
-  assert.equal((await c.unary({ path: '/test.T/Unary', message: Buffer.from('b') }).response).toString(), 'echo:b');
+  assert.equal(await answerWithin(c, '/test.T/Unary', 'b'), 'echo:b');
   assert.equal(r.connections(), 2);
   await waitFor('the silent connection to be destroyed', () => r.open() === 1);
 });
@@ -358,7 +369,7 @@ test('a call abandoned before any answer on a live connection moves new calls to
   await waitFor('the server to see the slow call', () => slowSeen);
   slow.cancel();
   await slow.response.catch(() => undefined);
-  assert.equal((await c.unary({ path: '/ok', message: Buffer.from('x') }).response).toString(), 'ok');
+  assert.equal(await answerWithin(c, '/ok', 'x'), 'ok');
   assert.equal(sessions.length, 2);
   // The old connection answered the ping: its held call still completes, then it closes.
   held[0]?.();
