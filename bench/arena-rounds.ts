@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROXY_NODE_FLAGS } from '../src/platform/index.ts';
+import { mainArenaMb } from '../test/proxy/memory.ts';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
 import { buildLean } from './build-lean.ts';
 import { cpuTicks, freePort, run, waitPort } from './processes.ts';
@@ -32,14 +33,8 @@ const { values } = parseArgs({ options: {
 
 /** MB of the main arena (`[heap]` Rss) and of all anonymous memory of `pid`. */
 function memory(pid: number): { heap: number; anon: number } {
-  let heap = 0;
-  let inHeap = false;
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
-    else if (inHeap && line.startsWith('Rss:')) heap += Number(line.split(/\s+/)[1]);
-  }
   const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return { heap: heap / 1024, anon: anon / 1024 };
+  return { heap: mainArenaMb(pid), anon: anon / 1024 };
 }
 
 const children: ChildProcess[] = [];

@@ -19,17 +19,8 @@ import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { PROXY_NODE_FLAGS } from '../src/platform/index.ts';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
+import { mainArenaMb } from '../test/proxy/memory.ts';
 
-/** MB of this process's main arena (`[heap]` Rss). */
-function heapMb(): number {
-  let kb = 0;
-  let inHeap = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
-    else if (inHeap && line.startsWith('Rss:')) kb += Number(line.split(/\s+/)[1]);
-  }
-  return kb / 1024;
-}
 
 if (process.argv[2] === 'server') {
   const [mode, key, cert, ca] = process.argv.slice(3) as [string, string, string, string];
@@ -43,7 +34,7 @@ if (process.argv[2] === 'server') {
   process.on('message', () => {
     gc();
     gc();
-    setTimeout(() => process.send!(heapMb()), 200);
+    setTimeout(() => process.send!(mainArenaMb()), 200);
   });
   process.send!((server.address() as net.AddressInfo).port);
 } else {

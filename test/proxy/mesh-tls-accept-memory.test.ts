@@ -13,17 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileCredentials, MeshTls, MESH_ALPN } from '../../src/proxy/index.ts';
 import { TestPki } from './pki-fixture.ts';
+import { mainArenaMb } from './memory.ts';
 
-/** MB of this process's main arena (`[heap]` Rss). */
-function heapMb(): number {
-  let kb = 0;
-  let inHeap = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
-    else if (inHeap && line.startsWith('Rss:')) kb += Number(line.split(/\s+/)[1]);
-  }
-  return kb / 1024;
-}
 
 const SERVER_ARG = 'mesh-tls-accept-memory-server';
 
@@ -48,7 +39,7 @@ if (process.argv[2] === SERVER_ARG) {
     gc?.();
     gc?.();
     // Lets the sockets' native handles (freed from their GC callbacks) go first.
-    setTimeout(() => process.send!(heapMb()), 200);
+    setTimeout(() => process.send!(mainArenaMb()), 200);
   });
   process.on('disconnect', () => process.exit(0));
   process.send!((server.address() as net.AddressInfo).port);

@@ -1,6 +1,7 @@
 /**
  * Loopback sockets for the TCP stage's unit tests (src/proxy/tcp): a connected TCP or
- * TLS pair and a bounded wait that polls once per event-loop turn.
+ * TLS pair, a collector of what a socket receives, and a bounded wait that polls once
+ * per event-loop turn.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,4 +53,13 @@ export async function tlsPair(t: TestContext): Promise<[tls.TLSSocket, tls.TLSSo
   const s = await accepted;
   t.after(() => { client.destroy(); s.destroy(); });
   return [client, s];
+}
+
+/** Everything `s` delivers from now on, and whether it ended. */
+export function collect(s: NodeJS.ReadableStream): { bytes: () => Buffer; ended: () => boolean } {
+  const chunks: Buffer[] = [];
+  let ended = false;
+  s.on('data', (c: Buffer) => chunks.push(c));
+  s.on('end', () => { ended = true; });
+  return { bytes: () => Buffer.concat(chunks), ended: () => ended };
 }

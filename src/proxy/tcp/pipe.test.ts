@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { pipeSockets } from './pipe.ts';
-import { tcpPair, waitFor } from '../../../test/proxy/sockets.ts';
+import { collect, tcpPair, waitFor } from '../../../test/proxy/sockets.ts';
 
 /**
  * client ⇄ [proxyIn ⇄ pipeSockets ⇄ proxyOut] ⇄ origin, all TCP on loopback, like an
@@ -34,14 +34,6 @@ async function assertReceivesAll(s: net.Socket, total: number, sent: Hash): Prom
   await waitFor(() => ended, 'every byte', 30_000);
   assert.equal(received, total);
   assert.equal(got.digest('hex'), sent.digest('hex'));
-}
-
-function collect(s: net.Socket): { bytes: () => Buffer; ended: () => boolean } {
-  const chunks: Buffer[] = [];
-  let ended = false;
-  s.on('data', (c: Buffer) => chunks.push(c));
-  s.on('end', () => { ended = true; });
-  return { bytes: () => Buffer.concat(chunks), ended: () => ended };
 }
 
 test('pipeSockets() forwards both ways and keeps a half-closed connection open for the answer', async (t) => {

@@ -2,16 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { TlsDirectWriter } from './tls-direct-write.ts';
-import { tcpPair, tlsPair, waitFor } from '../../../test/proxy/sockets.ts';
-
-/** Everything `s` receives, and whether it ended. */
-function collect(s: NodeJS.ReadableStream): { bytes: () => Buffer; ended: () => boolean } {
-  const chunks: Buffer[] = [];
-  let ended = false;
-  s.on('data', (d: Buffer) => chunks.push(d));
-  s.on('end', () => { ended = true; });
-  return { bytes: () => Buffer.concat(chunks), ended: () => ended };
-}
+import { collect, tcpPair, tlsPair, waitFor } from '../../../test/proxy/sockets.ts';
 
 test('TlsDirectWriter is available on the Node we ship for an established TLS socket (else the mesh side of opaque pipes silently uses socket.write)', async (t) => {
   const [client, accepted] = await tlsPair(t);
