@@ -12,6 +12,8 @@ const S_DATA_END = 3;
 const S_TRAILER_START = 4;
 const S_TRAILER_LINE = 5;
 const S_DONE = 6;
+/** Whitespace after a chunk size: only `;` (an extension) or the end of the line may follow. */
+const S_SIZE_WS = 7;
 
 /** Hex digits allowed in a chunk size: 12 is 256 TiB, far above any real chunk. */
 const MAX_SIZE_DIGITS = 12;
@@ -77,13 +79,24 @@ export class BodyFramer {
             if (this.#digits === 0) return -1;
             this.#digits = 0;
             this.#state = this.#remaining === 0 ? S_TRAILER_START : S_DATA;
-          } else if (c === 0x3b || c === 0x20 || c === 0x09) {
+          } else if (c === 0x3b) {
             this.#state = S_EXT;
+          } else if (c === 0x20 || c === 0x09) {
+            // Whitespace after the size may only lead to an extension (`;`) or the line's end.
+            this.#state = S_SIZE_WS;
           } else if (c !== 0x0d) {
             return -1;
           }
           break;
         }
+        case S_SIZE_WS:
+          if (c === 0x3b) this.#state = S_EXT;
+          else if (c === 0x0a) {
+            if (this.#digits === 0) return -1;
+            this.#digits = 0;
+            this.#state = this.#remaining === 0 ? S_TRAILER_START : S_DATA;
+          } else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return -1;
+          break;
         case S_EXT:
           if (c === 0x0a) {
             if (this.#digits === 0) return -1;

@@ -30,7 +30,25 @@ test('parseRequestHead() refuses smuggling shapes: CL with chunked, conflicting 
     'GET / HTTP/2.0\r\n\r\n',
     'GET /\r\n\r\n',
     'POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n',
+    // A server may ignore chunked on HTTP/1.0 (Go's does) and read a "chunk" as the next request.
+    'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n',
   ]) assert.ok('error' in req(bad), JSON.stringify(bad));
+});
+
+test('Connection is read as whole tokens, and close in any line wins (request and response)', () => {
+  const notClose = req('GET / HTTP/1.1\r\nConnection: x-closed\r\n\r\n');
+  assert.ok(!('error' in notClose) && !notClose.close && notClose.drop === undefined, 'x-closed is not close');
+  const both = req('GET / HTTP/1.1\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n');
+  assert.ok(!('error' in both) && both.close, 'close, then keep-alive: still close');
+  const res = (text: string): ReturnType<typeof parseResponseHead> => {
+    const b = Buffer.from(text, 'latin1');
+    return parseResponseHead(b, headEnd(b), 'GET');
+  };
+  const r1 = res('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: x-closed\r\n\r\n');
+  assert.ok(!('error' in r1) && !r1.close && !r1.saysClose);
+  const r2 = res('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n');
+  assert.ok(!('error' in r2) && r2.close && r2.saysClose, 'the upstream said close: not reused');
 });
 
 test('parseRequestHead() records the byte ranges of headers to drop', () => {
@@ -78,6 +96,16 @@ test('BodyFramer rejects malformed chunk sizes and counts Content-Length exactly
   assert.ok(f.done);
   f.reset('chunked', 0);
   assert.equal(f.consume(Buffer.from('fffffffffffff\r\n'), 0), -1, 'more than 12 hex digits');
+  // After the size, whitespace may lead only to an extension or the end of the line: a
+  // request line hidden there is refused, not skipped as an "extension".
+  f.reset('chunked', 0);
+  assert.equal(f.consume(Buffer.from('0 /admin HTTP/1.1\r\n'), 0), -1);
+  for (const ok of ['3 ;name=v\r\nabc\r\n0\r\n\r\n', '3  \r\nabc\r\n0\t\r\n\r\n', '3;x\r\nabc\r\n0\r\n\r\n']) {
+    f.reset('chunked', 0);
+    const b = Buffer.from(ok);
+    assert.equal(f.consume(b, 0), b.length, JSON.stringify(ok));
+    assert.ok(f.done, JSON.stringify(ok));
+  }
 });
 
 test('parseRequestHead() matches header names in any case and trims values', () => {

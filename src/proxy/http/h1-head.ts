@@ -86,6 +86,7 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
   let otherTokens: string[] | undefined;
   let hasUpgradeHeader = false;
   let connUpgrade = false;
+  let closeSeen = false;
   let chunked = false;
   let length = -1;
   // One pass over the header lines; a string is made only for a header the proxy reads.
@@ -106,16 +107,15 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
       case 10:
         if (nameIs(s, pos, 'connection')) {
           const v = value(s, colon, e).toLowerCase();
-          if (v.includes('close')) head.close = true;
-          else if (v.includes('keep-alive')) head.close = false;
-          if (v.includes('upgrade')) connUpgrade = true;
-          if (v.includes('close')) {
-            const rest = connectionTokens(v);
-            if (rest !== undefined) {
-              (closeLines ??= []).push(pos, e + 2);
-              if (rest.length > 0) (otherTokens ??= []).push(...rest);
-            }
-          }
+          // Whole tokens (`x-closed` is not `close`); `close` in any line wins.
+          const t = connectionTokens(v);
+          if (t.close) {
+            closeSeen = true;
+            head.close = true;
+            (closeLines ??= []).push(pos, e + 2);
+            if (t.rest.length > 0) (otherTokens ??= []).push(...t.rest);
+          } else if (t.keepAlive && !closeSeen) head.close = false;
+          if (t.upgrade) connUpgrade = true;
         }
         break;
       case 14:
@@ -141,8 +141,10 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
     }
     pos = e + 2;
   }
-  // Both Content-Length and chunked is how request smuggling starts: refuse it.
-  if (chunked && length >= 0) return { error: 'malformed' };
+  // Both Content-Length and chunked is how request smuggling starts: refuse it. So is
+  // chunked on HTTP/1.0, which servers may ignore (Go's does) and read the "chunks"
+  // as the next request on a pooled connection (RFC 9112 §6.1: treat as faulty).
+  if (chunked && (length >= 0 || minor === 0)) return { error: 'malformed' };
   if (chunked) head.body = 'chunked';
   else if (length > 0) { head.body = 'length'; head.length = length; }
   head.upgrade = hasUpgradeHeader && connUpgrade;
@@ -152,18 +154,21 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
 }
 
 /**
- * The tokens of a `Connection` value other than `close` and `keep-alive` when it names
- * `close` as a token, else undefined (`x-closed` is not `close`).
+ * A lower-case `Connection` value as whole tokens: whether it names `close`,
+ * `keep-alive`, `upgrade`, and its tokens other than `close` and `keep-alive`.
  */
-function connectionTokens(v: string): string[] | undefined {
-  let close = false;
-  const rest: string[] = [];
+function connectionTokens(v: string): { close: boolean; keepAlive: boolean; upgrade: boolean; rest: string[] } {
+  const r = { close: false, keepAlive: false, upgrade: false, rest: [] as string[] };
   for (const raw of v.split(',')) {
     const t = raw.trim();
-    if (t === 'close') close = true;
-    else if (t !== 'keep-alive' && t !== '') rest.push(t);
+    if (t === 'close') r.close = true;
+    else if (t === 'keep-alive') r.keepAlive = true;
+    else if (t !== '') {
+      if (t === 'upgrade') r.upgrade = true;
+      r.rest.push(t);
+    }
   }
-  return close ? rest : undefined;
+  return r;
 }
 
 /**
@@ -209,9 +214,9 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
     if (colon < 0) return { error: 'malformed' };
     const len = colon - pos;
     if (len === 10 && nameIs(s, pos, 'connection')) {
-      const v = value(s, colon, e).toLowerCase();
-      if (v.includes('close')) head.close = head.saysClose = true;
-      else if (v.includes('keep-alive')) head.close = false;
+      const t = connectionTokens(value(s, colon, e).toLowerCase());
+      if (t.close) head.close = head.saysClose = true;
+      else if (t.keepAlive && !head.saysClose) head.close = false;
     } else if (len === 14 && nameIs(s, pos, 'content-length')) {
       const l = parseLength(value(s, colon, e));
       if (l < 0 || (length >= 0 && l !== length)) return { error: 'malformed' };
