@@ -27,6 +27,7 @@ test('parseRequestHead() refuses smuggling shapes: CL with chunked, conflicting 
     'POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n',
     'GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n',
     'GET / HTTP/1.1\r\nHost : a\r\n\r\n',
+    'GET / HTTP/1.1\r\nConnection\t: close\r\n\r\n',
     'GET / HTTP/2.0\r\n\r\n',
     'GET /\r\n\r\n',
     'POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n',

@@ -275,7 +275,8 @@ function lineColon(s: string, pos: number, e: number): number {
   const colon = s.indexOf(':', pos);
   if (colon <= pos || colon > e) return -1;
   const c0 = s.charCodeAt(pos);
-  if (c0 === 0x20 || c0 === 0x09 || s.charCodeAt(colon - 1) === 0x20) return -1;
+  const before = s.charCodeAt(colon - 1);
+  if (c0 === 0x20 || c0 === 0x09 || before === 0x20 || before === 0x09) return -1;
   return colon;
 }
 
