@@ -107,6 +107,7 @@ export class MeshTls {
   constructor(provider: CredentialsProvider) {
     this.#provider = provider;
     this.#server.on('tlsClientError', (err, socket) => {
+      restorePeerX509(socket);
       this.#onRefused?.(err, socket);
       socket.destroy();
     });
