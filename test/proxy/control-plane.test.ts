@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { Client, credentials, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
-import { metrics, request, sample, waitFor } from './harness.ts';
+import { loadLoops, metrics, request, sample, waitFor, type Load } from './harness.ts';
 import { controlPlane } from './control-plane-fixture.ts';
 
 /** An HTTP app on `host:port` (0: ephemeral) answering `name client-id`; `closeEvery`: every n-th response closes its connection. */
@@ -108,35 +108,13 @@ test('A Service without endpoints answers 503 with l5d-proxy-error; an unknown n
 });
 
 /** Sends requests from `workers` loops until `stop()`; counts statuses and bodies. */
-function load(port: number, url: string, workers: number, o: { closeEvery?: number } = {}): { stop(): Promise<void>; bodies: Map<string, number>; failures: string[]; total(): number } {
-  const bodies = new Map<string, number>();
-  const failures: string[] = [];
-  let running = true;
-  let n = 0;
+function load(port: number, url: string, workers: number, o: { closeEvery?: number } = {}): Load {
   const agent = new http.Agent({ keepAlive: true, maxSockets: workers });
-  const loops = Array.from({ length: workers }, async (_, w) => {
-    while (running) {
-      const close = o.closeEvery !== undefined && n % o.closeEvery === w % o.closeEvery;
-      try {
-        const r = await viaProxy(port, url, agent, close ? { connection: 'close' } : undefined);
-        n++;
-        if (r.status !== 200) failures.push(`${r.status} ${String(r.headers['l5d-proxy-error'] ?? r.body)}`);
-        else bodies.set(r.body, (bodies.get(r.body) ?? 0) + 1);
-      } catch (err) {
-        n++;
-        failures.push((err as Error).message);
-      }
-    }
-  });
-  return {
-    bodies, failures,
-    total: () => n,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
+  return loadLoops(workers, async (w, n) => {
+    const close = o.closeEvery !== undefined && n % o.closeEvery === w % o.closeEvery;
+    const r = await viaProxy(port, url, agent, close ? { connection: 'close' } : undefined);
+    return { status: r.status, proxyError: r.headers['l5d-proxy-error'], body: r.body };
+  }, () => agent.destroy());
 }
 
 test('Endpoints added and removed under load move the traffic without a failed request', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import { Readable } from 'node:stream';
-import { listen, metrics, sample, startMesh, waitFor } from './harness.ts';
+import { listen, loadLoops, metrics, sample, startMesh, waitFor, type Load } from './harness.ts';
 import { controlPlane } from './control-plane-fixture.ts';
 
 type Reply = { headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders | undefined; body: Buffer };
@@ -121,32 +121,11 @@ test('HTTP/2 trailers reach a client that sent te: trailers; a gRPC trailers-onl
 });
 
 /** `workers` loops of requests on one client session until `stop()`; counts bodies and failures. */
-function load(client: http2.ClientHttp2Session, workers: number): { stop(): Promise<void>; bodies: Map<string, number>; failures: string[]; total(): number } {
-  const bodies = new Map<string, number>();
-  const failures: string[] = [];
-  let running = true;
-  let n = 0;
-  const loops = Array.from({ length: workers }, async () => {
-    while (running) {
-      try {
-        const r = await call(client, { ':path': '/' });
-        n++;
-        if (Number(r.headers[':status']) !== 200) failures.push(`${String(r.headers[':status'])} ${String(r.headers['l5d-proxy-error'] ?? r.body)}`);
-        else bodies.set(r.body.toString(), (bodies.get(r.body.toString()) ?? 0) + 1);
-      } catch (err) {
-        n++;
-        failures.push((err as Error).message);
-      }
-    }
+function load(client: http2.ClientHttp2Session, workers: number): Load {
+  return loadLoops(workers, async () => {
+    const r = await call(client, { ':path': '/' });
+    return { status: Number(r.headers[':status']), proxyError: r.headers['l5d-proxy-error'], body: r.body.toString() };
   });
-  return {
-    bodies, failures,
-    total: () => n,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
 }
 
 test('HTTP/2 requests on one client connection are balanced per request and follow endpoint changes under load', async (t) => {

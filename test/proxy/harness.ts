@@ -58,6 +58,46 @@ export async function request(o: { port: number; path?: string; method?: string;
 }
 
 /** A mesh of two proxies: A (identity `client`) sends to B (identity `web`). */
+/** A request loop's view of one answer: its status, `l5d-proxy-error`, and body. */
+export type LoadReply = { status: number; proxyError: unknown; body: string };
+
+/** Requests from several loops under test, counted: bodies of 200s, failures, the total. */
+export type Load = { stop(): Promise<void>; bodies: Map<string, number>; failures: string[]; total(): number };
+
+/**
+ * Runs `workers` loops, each calling `send(worker, sentSoFar)` again until `stop()`,
+ * counting the bodies of 200 answers and describing every other answer or error in
+ * `failures`. `stop` waits for the loops, then runs `cleanup`.
+ */
+export function loadLoops(workers: number, send: (worker: number, sentSoFar: number) => Promise<LoadReply>, cleanup?: () => void): Load {
+  const bodies = new Map<string, number>();
+  const failures: string[] = [];
+  let running = true;
+  let n = 0;
+  const loops = Array.from({ length: workers }, async (_, w) => {
+    while (running) {
+      try {
+        const r = await send(w, n);
+        n++;
+        if (r.status !== 200) failures.push(`${r.status} ${String(r.proxyError ?? r.body)}`);
+        else bodies.set(r.body, (bodies.get(r.body) ?? 0) + 1);
+      } catch (err) {
+        n++;
+        failures.push((err as Error).message);
+      }
+    }
+  });
+  return {
+    bodies, failures,
+    total: () => n,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      cleanup?.();
+    },
+  };
+}
+
 export type Mesh = {
   pki: TestPki;
   a: RunningProxy;
