@@ -8,32 +8,15 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { BorrowedReader } from './borrowed-reader.ts';
-
-/** A connected pair of plain sockets on loopback: [accepted, client]. */
-async function pair(t: { after(fn: () => void): void }): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer({ pauseOnConnect: true });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const s = await accepted;
-  await new Promise<void>((r) => (client.connecting ? client.once('connect', () => r()) : r()));
-  t.after(() => { s.destroy(); client.destroy(); });
-  return [s, client];
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setImmediate(r));
-  assert.ok(cond(), what);
-}
+import { tcpPair, waitFor } from '../../../test/proxy/sockets.ts';
 
 test('BorrowedReader.adopt() hands bytes already queued back first, then every read, in order', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   // Bytes that reach the Readable before adoption: read them into its buffer.
   s.resume();
   s.pause();
   client.write('first ');
-  await until(() => s.readableLength === 6, 'first bytes buffered in the Readable');
+  await waitFor(() => s.readableLength === 6, 'first bytes buffered in the Readable');
   const seen: string[] = [];
   const a = BorrowedReader.adopt(s, (c) => { seen.push(c.toString('latin1')); });
   assert.ok(a !== undefined);
@@ -41,11 +24,11 @@ test('BorrowedReader.adopt() hands bytes already queued back first, then every r
   assert.equal(queued, 'first ');
   s.resume();
   client.write('second');
-  await until(() => queued + seen.join('') === 'first second', 'all bytes');
+  await waitFor(() => queued + seen.join('') === 'first second', 'all bytes');
 });
 
 test('BorrowedReader reuses its buffer between reads until retain() is called', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   const mems: ArrayBufferLike[] = [];
   const box: { reader?: BorrowedReader } = {};
   let retainNext = false;
@@ -58,7 +41,7 @@ test('BorrowedReader reuses its buffer between reads until retain() is called', 
   s.resume();
   const send = async (text: string, n: number): Promise<void> => {
     client.write(text);
-    await until(() => mems.length === n, `read ${n}`);
+    await waitFor(() => mems.length === n, `read ${n}`);
   };
   await send('a', 1);
   await send('b', 2);
@@ -72,14 +55,14 @@ test('BorrowedReader reuses its buffer between reads until retain() is called', 
 });
 
 test('BorrowedReader.redirect() sends later reads elsewhere, and end still arrives', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   let first = 0;
   let second = 0;
   const a = BorrowedReader.adopt(s, (c) => { first += c.length; });
   assert.ok(a !== undefined);
   s.resume();
   client.write('xx');
-  await until(() => first === 2, 'first handler');
+  await waitFor(() => first === 2, 'first handler');
   a.reader.redirect((c) => { second += c.length; });
   const ended = new Promise<void>((r) => s.once('end', () => r()));
   client.end('yyy');
@@ -98,14 +81,14 @@ test('BorrowedReader.adopt() leaves a stream that is not a socket alone', () => 
 test('the borrowed fast path is available on the Node we ship: accepted sockets and server-side TLS sockets really switch (else the proxy silently falls back to data events)', async (t) => {
   assert.equal(BorrowedReader.supported(), true);
   // A plain accepted socket.
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   let plain = '';
   const a = BorrowedReader.adopt(s, (c) => { plain += c.toString('latin1'); });
   assert.ok(a !== undefined, 'an accepted socket is adopted');
   s.on('data', () => assert.fail('no data events in borrowed mode'));
   s.resume();
   client.write('plain');
-  await until(() => plain === 'plain', 'plain bytes through the borrowed callback');
+  await waitFor(() => plain === 'plain', 'plain bytes through the borrowed callback');
   // A server-side TLS socket (node creates it around an accepted socket).
   const dir = mkdtempSync(join(tmpdir(), 'weft-borrowed-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,16 +110,16 @@ test('the borrowed fast path is available on the Node we ship: accepted sockets 
   tc.on('error', () => {});
   await new Promise<void>((r, j) => { tc.once('secureConnect', r); tc.once('error', j); });
   tc.write('secure');
-  await until(() => secure === 'secure', 'TLS plaintext through the borrowed callback');
+  await waitFor(() => secure === 'secure', 'TLS plaintext through the borrowed callback');
   assert.equal(adoptedTls, true, 'a server-side TLS socket is adopted');
 });
 
 test('BorrowedReader delivers queued bytes first, then new reads, then end, and bytesRead counts them all', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   s.resume();
   s.pause();
   client.write('early');
-  await until(() => s.readableLength >= 5, 'the early bytes to be buffered');
+  await waitFor(() => s.readableLength >= 5, 'the early bytes to be buffered');
   const got: string[] = [];
   const a = BorrowedReader.adopt(s, (c) => { got.push(c.toString('latin1')); });
   assert.ok(a !== undefined);
@@ -145,53 +128,53 @@ test('BorrowedReader delivers queued bytes first, then new reads, then end, and 
   s.on('end', () => { ended = true; });
   s.resume();
   client.end('late');
-  await until(() => ended, 'end');
+  await waitFor(() => ended, 'end');
   assert.equal(got.join(''), 'late');
   assert.equal(s.bytesRead, 9);
 });
 
 test('a BorrowedReader handler that returns false stops reading until socket.resume()', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   let got = '';
   const a = BorrowedReader.adopt(s, (c) => { got += c.toString('latin1'); return false; });
   assert.ok(a !== undefined);
   s.resume();
   client.write('one');
-  await until(() => got === 'one', 'the first chunk');
+  await waitFor(() => got === 'one', 'the first chunk');
   const handle = (s as unknown as { _handle: { reading: boolean } })._handle;
   assert.equal(handle.reading, false, 'reading stopped');
   client.write('two');
   s.resume();
-  await until(() => got === 'onetwo', 'the next chunk after resume()');
+  await waitFor(() => got === 'onetwo', 'the next chunk after resume()');
 });
 
 test('BorrowedReader.adopt() takes over a socket another onread reader had', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   let first = 0;
   const a = BorrowedReader.adopt(s, (c) => { first += c.length; });
   assert.ok(a !== undefined);
   s.resume();
   client.write('ab');
-  await until(() => first === 2, 'first reader');
+  await waitFor(() => first === 2, 'first reader');
   let second = '';
   const b = BorrowedReader.adopt(s, (c) => { second += c.toString('latin1'); });
   assert.ok(b !== undefined);
   client.write('cde');
-  await until(() => second === 'cde', 'second reader');
+  await waitFor(() => second === 'cde', 'second reader');
   assert.equal(first, 2);
 });
 
 test('BorrowedReader.adopt() hands bytes already queued to the caller only, not also to the socket\'s data listeners', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   // A data listener read the first bytes; then the socket was paused and more arrived.
   const heard: string[] = [];
   s.on('data', (c: Buffer) => { heard.push(c.toString('latin1')); });
   s.resume();
   client.write('one ');
-  await until(() => heard.join('') === 'one ', 'the listener heard the first bytes');
+  await waitFor(() => heard.join('') === 'one ', 'the listener heard the first bytes');
   s.pause();
   client.write('two ');
-  await until(() => s.readableLength === 4, 'bytes buffered while paused');
+  await waitFor(() => s.readableLength === 4, 'bytes buffered while paused');
   const got: string[] = [];
   const a = BorrowedReader.adopt(s, (c) => { got.push(c.toString('latin1')); });
   assert.ok(a !== undefined);
@@ -200,40 +183,40 @@ test('BorrowedReader.adopt() hands bytes already queued to the caller only, not 
   assert.equal(s.listenerCount('data'), 1, 'the listener is still attached');
   s.resume();
   client.write('three');
-  await until(() => got.join('') === 'three', 'later reads through the borrowed callback');
+  await waitFor(() => got.join('') === 'three', 'later reads through the borrowed callback');
   assert.deepEqual(heard, ['one ']);
 });
 
 test('a closed socket\'s read buffer goes to the next adopted socket instead of new memory', async (t) => {
-  const [s1, c1] = await pair(t);
+  const [c1, s1] = await tcpPair(t, { pauseOnConnect: true });
   let first: ArrayBufferLike | undefined;
   assert.ok(BorrowedReader.adopt(s1, (c) => { first = c.buffer; }) !== undefined);
   s1.resume();
   c1.write('a');
-  await until(() => first !== undefined, 'a read on the first socket');
+  await waitFor(() => first !== undefined, 'a read on the first socket');
   const spareBefore = BorrowedReader.spareBuffers();
   const closed = new Promise<void>((r) => s1.once('close', () => r()));
   s1.destroy();
   await closed;
   assert.equal(BorrowedReader.spareBuffers(), spareBefore + 1, 'its buffer is kept');
-  const [s2, c2] = await pair(t);
+  const [c2, s2] = await tcpPair(t, { pauseOnConnect: true });
   let second: ArrayBufferLike | undefined;
   assert.ok(BorrowedReader.adopt(s2, (c) => { second = c.buffer; }) !== undefined);
   assert.equal(BorrowedReader.spareBuffers(), spareBefore, 'and taken by the next reader');
   s2.resume();
   c2.write('b');
-  await until(() => second !== undefined, 'a read on the second socket');
+  await waitFor(() => second !== undefined, 'a read on the second socket');
   assert.equal(second, first, 'the same memory');
 });
 
 test('a closed socket\'s read buffer that a write may still hold (retain) is not reused', async (t) => {
-  const [s, client] = await pair(t);
+  const [client, s] = await tcpPair(t, { pauseOnConnect: true });
   let read = false;
   const a = BorrowedReader.adopt(s, () => { read = true; });
   assert.ok(a !== undefined);
   s.resume();
   client.write('a');
-  await until(() => read, 'a read');
+  await waitFor(() => read, 'a read');
   a.reader.retain(); // A write queued outside a read callback kept a view.
   const spareBefore = BorrowedReader.spareBuffers();
   const closed = new Promise<void>((r) => s.once('close', () => r()));
