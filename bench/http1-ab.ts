@@ -20,10 +20,11 @@
  * `--tcp`: the same for opaque TCP (the origin's port is opaque at hop A, as in
  * bench/dataplane.ts's tcp protocol; HAProxy in mode tcp).
  * Prints per build and concurrency the median req/s, CPU µs/request/hop (utime+stime
- * of both hops over the run, halved) and p99, with every round's CPU.
+ * of both hops over the run, halved), p99 and the larger hop's peak RSS (VmHWM, reset
+ * before each measured run), with every round's CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
@@ -108,26 +109,30 @@ try {
       process.stdout.write(text.split('\n').filter((l) => /^(tcp_open_total|request_total|response_total)/.test(l)).join('\n') + '\n');
     }
   } else {
-    const res: Record<string, Array<{ rps: number; cpu: number; p99: number }>> = {};
+    const res: Record<string, Array<{ rps: number; cpu: number; p99: number; rss: number }>> = {};
+    /** VmHWM of a process in MB; writing 5 to clear_refs resets it to the current RSS. */
+    const peakMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const c of values.c.split(',').map(Number)) {
         for (const t of targets) {
           await wrk(t.url, c, 1);
           const before = t.pids.map(cpuTicks);
           const sbefore = t.pids.map((p) => cpuTimes(p).system);
+          for (const p of t.pids) writeFileSync(`/proc/${p}/clear_refs`, '5');
           const r = await wrk(t.url, c, Number(values.dur));
+          const rss = Math.max(...t.pids.map(peakMb));
           const ticks = t.pids.reduce((s, p, i) => s + cpuTicks(p) - before[i]!, 0);
           const sticks = t.pids.reduce((s, p, i) => s + cpuTimes(p).system - sbefore[i]!, 0);
           const cpu = (ticks / 100 / 2) * 1e6 / r.n;
           process.stderr.write(`    sys ${((sticks / 100 / 2) * 1e6 / r.n).toFixed(1)} us/req/hop\n`);
-          (res[`${t.name} c${c}`] ??= []).push({ rps: r.rps, cpu, p99: r.p99 });
-          process.stderr.write(`  ${t.name} c${c}: ${r.rps.toFixed(0)} req/s ${cpu.toFixed(1)} us p99 ${r.p99} ${r.err}\n`);
+          (res[`${t.name} c${c}`] ??= []).push({ rps: r.rps, cpu, p99: r.p99, rss });
+          process.stderr.write(`  ${t.name} c${c}: ${r.rps.toFixed(0)} req/s ${cpu.toFixed(1)} us p99 ${r.p99} rss ${rss.toFixed(1)} MB ${r.err}\n`);
         }
       }
     }
     const med = (v: number[]): number => v.sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
     for (const [k, v] of Object.entries(res)) {
-      process.stdout.write(`${k.padEnd(16)} rps ${med(v.map((x) => x.rps)).toFixed(0).padStart(6)}  cpu ${med(v.map((x) => x.cpu)).toFixed(1).padStart(5)} us  p99 ${med(v.map((x) => x.p99)).toFixed(2)} ms   [cpu ${v.map((x) => x.cpu.toFixed(1)).join(' ')}]\n`);
+      process.stdout.write(`${k.padEnd(16)} rps ${med(v.map((x) => x.rps)).toFixed(0).padStart(6)}  cpu ${med(v.map((x) => x.cpu)).toFixed(1).padStart(5)} us  p99 ${med(v.map((x) => x.p99)).toFixed(2)} ms  rss ${med(v.map((x) => x.rss)).toFixed(1)} MB   [cpu ${v.map((x) => x.cpu.toFixed(1)).join(' ')}]\n`);
     }
   }
 } finally {

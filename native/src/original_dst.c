@@ -19,6 +19,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <node_api.h>
+#include "weft_native.h"
 
 #ifndef SO_ORIGINAL_DST
 #define SO_ORIGINAL_DST 80
@@ -26,21 +27,6 @@
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST 80
 #endif
-
-/* Throws a JS Error whose `code` is the errno name (ENOENT, ENOTCONN, ...). */
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
-  const char *code = err == ENOENT ? "ENOENT"
-                   : err == ENOTCONN ? "ENOTCONN"
-                   : err == EBADF ? "EBADF"
-                   : err == ENOTSOCK ? "ENOTSOCK"
-                   : err == ENOPROTOOPT ? "ENOPROTOOPT"
-                   : err == EOPNOTSUPP ? "EOPNOTSUPP"
-                   : "EUNKNOWN";
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, code, msg);
-  return NULL;
-}
 
 static napi_value make_result(napi_env env, const char *address, int port, int family) {
   napi_value obj, v;
@@ -54,7 +40,7 @@ static napi_value make_result(napi_env env, const char *address, int port, int f
   return obj;
 }
 
-static napi_value get_original_dst(napi_env env, napi_callback_info info) {
+napi_value weft_get_original_dst(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   int32_t fd;
@@ -67,7 +53,7 @@ static napi_value get_original_dst(napi_env env, napi_callback_info info) {
   struct sockaddr_storage local;
   socklen_t len = sizeof local;
   if (getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
-    return throw_errno(env, "getsockname", errno);
+    return weft_throw_errno(env, "getsockname", errno);
   }
 
   char text[INET6_ADDRSTRLEN];
@@ -81,7 +67,7 @@ static napi_value get_original_dst(napi_env env, napi_callback_info info) {
     }
     /* Not redirected by ip6tables: maybe an IPv4 connection on a dual-stack socket. */
     if (errno != ENOENT && errno != ENOPROTOOPT) {
-      return throw_errno(env, "getsockopt(IP6T_SO_ORIGINAL_DST)", errno);
+      return weft_throw_errno(env, "getsockopt(IP6T_SO_ORIGINAL_DST)", errno);
     }
   }
 
@@ -89,17 +75,8 @@ static napi_value get_original_dst(napi_env env, napi_callback_info info) {
   socklen_t len4 = sizeof dst4;
   memset(&dst4, 0, sizeof dst4);
   if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &dst4, &len4) != 0) {
-    return throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", errno);
+    return weft_throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", errno);
   }
   inet_ntop(AF_INET, &dst4.sin_addr, text, sizeof text);
   return make_result(env, text, ntohs(dst4.sin_port), 4);
 }
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "getOriginalDst", NAPI_AUTO_LENGTH, get_original_dst, NULL, &fn);
-  napi_set_named_property(env, exports, "getOriginalDst", fn);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors/index.ts';
 import {
-  DEFAULT_OPAQUE_PORTS, fileCredentials, identityCredentials, LOG_LEVELS, Logger, normalizeAuthority, PROXY_DEFAULTS, startProxy,
+  DEFAULT_OPAQUE_PORTS, fileCredentials, identityCredentials, LOG_LEVELS, Logger, normalizeAuthority, PROXY_DEFAULTS, startPageRelease, startProxy,
   type CredentialsProvider, type ListenAddress, type LogLevel, type OutboundTarget, type ProxyConfig,
 } from '../proxy/index.ts';
 
@@ -45,6 +45,7 @@ type ProxyFlags = {
   discoveryTimeout: string;
   /** True when given without a value (`--transparent`), as commander does. */
   transparent: string | boolean;
+  pageReleaseInterval: string;
   logLevel: string;
 };
 
@@ -90,6 +91,7 @@ const PROXY_OPTIONS: readonly ProxyOption[] = [
   { flags: '--destination-context <json>', description: 'context token sent with every lookup (default {"ns":<namespace of --identity-name>,"pod":$WEFT_PROXY_POD_NAME})', env: 'WEFT_PROXY_DESTINATION_CONTEXT' },
   { flags: '--discovery-timeout <duration>', description: 'how long a request waits for discovery\'s first answer', env: 'WEFT_PROXY_DISCOVERY_TIMEOUT', default: '5s' },
   { flags: '--transparent [bool]', description: 'route by the original destination of iptables-redirected connections (proxy-init)', env: 'WEFT_PROXY_TRANSPARENT', default: 'false' },
+  { flags: '--page-release-interval <duration>', description: 'give back unused pages (the node binary\'s start-up code, free heap) once listening and then this often; 0 turns it off', env: 'WEFT_PROXY_PAGE_RELEASE_INTERVAL', default: '1m' },
   { flags: '--log-level <level>', description: `one of ${LOG_LEVELS.join(', ')}`, env: 'WEFT_PROXY_LOG_LEVEL', default: 'info' },
 ];
 
@@ -159,6 +161,7 @@ function proxyHelp(): string {
 /** Runs the proxy until SIGTERM/SIGINT or `POST /shutdown`. */
 async function runProxy(flags: ProxyFlags): Promise<void> {
   const log = new Logger(logLevel(flags.logLevel));
+  const releaseEvery = duration('--page-release-interval', flags.pageReleaseInterval);
   const { config, close } = await proxySetup(flags, log);
   let running;
   try {
@@ -167,10 +170,12 @@ async function runProxy(flags: ProxyFlags): Promise<void> {
     close();
     throw err;
   }
+  const pages = releaseEvery > 0 ? startPageRelease({ intervalMs: releaseEvery, logger: log }) : undefined;
   const stop = (): void => void running.stop();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await running.stopped;
+  pages?.stop();
   close();
   process.removeListener('SIGTERM', stop);
   process.removeListener('SIGINT', stop);

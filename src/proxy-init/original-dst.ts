@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { nativeAddon, type NativeAddon } from '../native/index.ts';
 import { ProxyInitError, ProxyInitErrorCode } from './errors.ts';
 
 /** Where a redirected connection was going before iptables sent it to the proxy. */
@@ -9,24 +9,11 @@ export interface OriginalDestination {
   readonly family: 4 | 6;
 }
 
-interface NativeAddon {
-  getOriginalDst(fd: number): { address: string; port: number; family: number };
-}
-
-// Built by `npm ci` (package.json "install" → native/build.mjs). Loaded lazily so
-// that importing proxy-init (for a dry run, say) works before the addon is built.
-const ADDON_PATH = '../../native/build/Release/weft_native.node';
-let addon: NativeAddon | undefined;
-
 function loadAddon(): NativeAddon {
-  if (addon !== undefined) return addon;
   try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
-    return addon;
+    return nativeAddon();
   } catch (err) {
-    throw new ProxyInitError(ProxyInitErrorCode.originalDst,
-      'Build the native addon with "npm run build:native" (needs build-essential and python3): native/build/Release/weft_native.node cannot be loaded',
-      { cause: err });
+    throw new ProxyInitError(ProxyInitErrorCode.originalDst, err instanceof Error ? err.message : String(err), { cause: err });
   }
 }
 

@@ -13,6 +13,8 @@ export type { Credentials, CredentialsProvider, CredentialFiles, FileCredentials
 export { parseDestinationEntry, normalizeAuthority, destinationFromView, READINESS_PROBE_AUTHORITY } from './outbound/index.ts';
 export type { Destination, Endpoint, ProtocolHint } from './outbound/index.ts';
 export { Logger, LOG_LEVELS } from './log.ts';
+export { startPageRelease } from './page-release.ts';
+export type { PageRelease } from './page-release.ts';
 export type { LogLevel, LogSink } from './log.ts';
 export { detect } from './detect/index.ts';
 export { ProxyMetrics } from './metrics/index.ts';
