@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BodyFramer } from './body-framer.ts';
-import { closingResponseHead, headEnd, parseRequestHead, parseResponseHead } from './h1-head.ts';
+import { closingResponseHead, fieldLineColon, headEnd, parseRequestHead, parseResponseHead } from './h1-head.ts';
 
 function req(text: string, drop: string[] = []): ReturnType<typeof parseRequestHead> {
   const b = Buffer.from(text, 'latin1');
@@ -77,7 +77,7 @@ test('BodyFramer finds the end of a chunked body however the bytes are split', (
   const next = Buffer.from('GET / HTTP/1.1\r\n\r\n', 'latin1');
   const all = Buffer.concat([body, next]);
   for (let split = 1; split < all.length; split++) {
-    const f = new BodyFramer();
+    const f = new BodyFramer(64 * 1024);
     f.reset('chunked', 0);
     const a = all.subarray(0, split);
     const n1 = f.consume(a, 0);
@@ -89,7 +89,7 @@ test('BodyFramer finds the end of a chunked body however the bytes are split', (
 });
 
 test('BodyFramer rejects malformed chunk sizes and counts Content-Length exactly', () => {
-  const f = new BodyFramer();
+  const f = new BodyFramer(64 * 1024);
   f.reset('chunked', 0);
   assert.equal(f.consume(Buffer.from('zz\r\n'), 0), -1);
   f.reset('length', 4);
@@ -176,4 +176,29 @@ test('closingResponseHead() replaces Connection and Keep-Alive with Connection: 
   assert.equal(closingResponseHead(bare, bare.length).toString('latin1'), 'HTTP/1.0 204 No Content\r\nConnection: close\r\n\r\n');
   const r = (t: string) => parseResponseHead(Buffer.from(t, 'latin1'), t.length, 'GET') as { saysClose: boolean; close: boolean };
   assert.deepEqual([r('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').saysClose, r('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').saysClose], [true, false]);
+});
+
+test('fieldLineColon() is the one field-line rule: a token name, the colon right after it, no NUL, CR or LF in the value', () => {
+  const colon = (line: string): number => fieldLineColon(line, 0, line.length);
+  for (const ok of ['Host: a', 'x-sum:', "!#$%&'*+-.^_`|~09AZaz: v", 'Expires: Thu, 01 Dec 1994 16:00:00 GMT', 'x:\tv\t', 'x: caf\xe9 \x7f\x01']) {
+    assert.equal(colon(ok), ok.indexOf(':'), JSON.stringify(ok));
+  }
+  for (const bad of ['Host : a', 'Host\t: a', ' folded', '\tfolded: x', ': empty name', 'no colon', 'x y: a', 'x(y): a', 'x"y": a', 'x/y: a', 'x@y: a',
+    'caf\xe9: a', 'x: a\x00b', 'x: a\rb', 'x: a\nb', 'x\x00: a', '']) {
+    assert.equal(colon(bad), -1, JSON.stringify(bad));
+  }
+  // Only the range [pos, e) is read: the CRLF after a head line is not part of it.
+  assert.equal(fieldLineColon('GET\r\nHost: a\r\n', 5, 12), 9);
+});
+
+test('Request and response heads refuse the field lines the rule refuses (a bare CR or LF, a NUL, a name that is not a token)', () => {
+  const res = (text: string) => {
+    const b = Buffer.from(text, 'latin1');
+    return parseResponseHead(b, headEnd(b), 'GET');
+  };
+  for (const line of ['X: a\rTransfer-Encoding: chunked', 'X: a\nTransfer-Encoding: chunked', 'X: a\x00', 'X Y: a', 'X[1]: a']) {
+    assert.ok('error' in req(`POST / HTTP/1.1\r\nHost: a\r\n${line}\r\nContent-Length: 1\r\n\r\n`), JSON.stringify(line));
+    assert.ok('error' in res(`HTTP/1.1 200 OK\r\n${line}\r\nContent-Length: 1\r\n\r\n`), JSON.stringify(line));
+  }
+  assert.ok(!('error' in req('GET / HTTP/1.1\r\nHost: a\r\nX-Latin: caf\xe9\r\n\r\n')), 'obs-text in a value is allowed');
 });

@@ -95,7 +95,7 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
   while (pos < n) {
     let e = s.indexOf('\r\n', pos);
     if (e < 0) e = n;
-    const colon = lineColon(s, pos, e);
+    const colon = fieldLineColon(s, pos, e);
     if (colon < 0) return { error: 'malformed' };
     switch (colon - pos) {
       case 4:
@@ -210,7 +210,7 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
   while (pos < n) {
     let e = s.indexOf('\r\n', pos);
     if (e < 0) e = n;
-    const colon = lineColon(s, pos, e);
+    const colon = fieldLineColon(s, pos, e);
     if (colon < 0) return { error: 'malformed' };
     const len = colon - pos;
     if (len === 10 && nameIs(s, pos, 'connection')) {
@@ -268,15 +268,35 @@ export function closingResponseHead(buf: Buffer, end: number): Buffer {
 }
 
 /**
- * The colon of the header line `s[pos, e)`, or -1 when the line is malformed: no colon,
- * an empty name, an obsolete folded line (leading space or tab), or a space before the colon.
+ * RFC 9110 `tchar`, the bytes of a field name (a token), indexed by char code: a name
+ * made only of them cannot start with whitespace (an obsolete folded line) or carry
+ * whitespace before its colon.
  */
-function lineColon(s: string, pos: number, e: number): number {
-  const colon = s.indexOf(':', pos);
-  if (colon <= pos || colon > e) return -1;
-  const c0 = s.charCodeAt(pos);
-  const before = s.charCodeAt(colon - 1);
-  if (c0 === 0x20 || c0 === 0x09 || before === 0x20 || before === 0x09) return -1;
+const TCHAR = (() => {
+  const t = new Uint8Array(256);
+  for (const c of "!#$%&'*+-.^_`|~") t[c.charCodeAt(0)] = 1;
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = t[c | 0x20] = 1;
+  return t;
+})();
+
+/**
+ * The colon of the field line `s[pos, e)` (a header or trailer line, without its CRLF),
+ * or -1 when the line is malformed: its name is empty or not a token (so an obsolete
+ * folded line, a space or tab before the colon, or no colon at all), or its value holds
+ * a NUL, CR or LF. The one rule for every field line the proxy forwards: a bare CR or LF
+ * is a line break to some parsers and not to others, which is how a smuggled header or
+ * request gets past a proxy that reads the line differently from the server behind it.
+ */
+export function fieldLineColon(s: string, pos: number, e: number): number {
+  let i = pos;
+  while (i < e && TCHAR[s.charCodeAt(i)] === 1) i++;
+  if (i === pos || i === e || s.charCodeAt(i) !== 0x3a) return -1;
+  const colon = i;
+  for (i++; i < e; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x0e && (c === 0x00 || c === 0x0d || c === 0x0a)) return -1;
+  }
   return colon;
 }
 

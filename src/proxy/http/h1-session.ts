@@ -80,8 +80,9 @@ export class H1Session implements PoolOwner {
   #headCopy: Buffer | undefined;
   /** Where a rewritten request head is built (see #writeHead). */
   #headOut: Buffer | undefined;
-  readonly #reqFramer = new BodyFramer();
-  readonly #resFramer = new BodyFramer();
+  /** Request and response bodies; a trailer section is bounded like a head. */
+  readonly #reqFramer: BodyFramer;
+  readonly #resFramer: BodyFramer;
   #resState = RES_HEAD;
   #resPending: Buffer | undefined;
   #resClose = false;
@@ -104,6 +105,8 @@ export class H1Session implements PoolOwner {
   constructor(down: Duplex, options: H1SessionOptions, initial?: Buffer) {
     this.#down = down;
     this.#o = options;
+    this.#reqFramer = new BodyFramer(options.maxHeadBytes);
+    this.#resFramer = new BodyFramer(options.maxHeadBytes);
     // A CONNECT hands the socket, and the bytes after its head, to the opaque path, which
     // adopts it with its own reader; the session keeps the 'data' path so those bytes are owned.
     const adopted = options.onConnect === undefined ? BorrowedReader.adopt(down, this.#onDownData) : undefined;
@@ -326,7 +329,9 @@ export class H1Session implements PoolOwner {
   #forwardBody(buf: Buffer): void {
     const n = this.#reqFramer.consume(buf, 0);
     if (n < 0) {
-      this.#destroy();
+      // Like a malformed head: 400 unless the response has started (then the connection
+      // is cut), and the upstream, mid-request, is not reused.
+      this.#fail(new ProxyHttpError(400, `malformed request body (${this.#reqFramer.error})`));
       return;
     }
     if (n > 0 && !this.#writeUp(this.#up!.socket, n === buf.length ? buf : buf.subarray(0, n))) this.#pauseDown(true);
@@ -388,26 +393,36 @@ export class H1Session implements PoolOwner {
         buf = buf.subarray(end);
         continue;
       }
-      this.#stats?.response(res.status, res.status >= 500, performance.now() - this.#started, this.#req!.method, this.#req!.target);
-      this.#resClose = res.close;
       this.#resFramer.reset(res.body, res.length);
       this.#resState = RES_BODY;
       const n = this.#resFramer.consume(buf, end);
       if (n < 0) {
-        this.#destroy();
+        // Bad body framing in the bytes that came with the head: nothing went out yet,
+        // so the client gets a 502 like a malformed head (counted as that 502).
+        this.#fail(new ProxyHttpError(502, `malformed response body (${this.#resFramer.error})`));
         return;
       }
-      if ((res.close || this.#req!.close || this.#draining) && !res.saysClose) {
-        // The session closes the client connection after this response (the client
-        // asked, or the upstream's close ends it too): say so, or a client that pools
-        // connections sends its next request into one about to close ("socket hang up").
+      this.#stats?.response(res.status, res.status >= 500, performance.now() - this.#started, this.#req!.method, this.#req!.target);
+      this.#resClose = res.close;
+      const done = this.#resFramer.done;
+      // The session closes the client connection after this response when the client
+      // asked, the upstream's close ends it too, the proxy is draining (shutdown, or the
+      // client half-closed), or the whole response came with its head and either the
+      // request body is still arriving (the upstream answered early, see
+      // #responseComplete) or bytes follow it. Then the head says so, or a client that
+      // pools connections sends its next request into one about to close ("socket hang
+      // up"). What is decided only after the head went out cannot be said in it: a
+      // response that ends, in a later read, before its request body did; bytes after a
+      // response in a later read; a drain that starts during the body. Holding every head
+      // back until its body ends to learn that would stall streaming responses.
+      if ((res.close || this.#req!.close || this.#draining || (done && (this.#state !== ST_REQ_DONE || end + n < buf.length))) && !res.saysClose) {
         this.#resBytesSent = true;
         if (!writeOut(this.#down, closingResponseHead(buf, end), null, this.#onDownDrain)) this.#pauseUp();
         if (n > 0) this.#writeDown(buf.subarray(end, end + n));
       } else {
         this.#writeDown(end + n === buf.length ? buf : buf.subarray(0, end + n));
       }
-      if (this.#resFramer.done) this.#responseComplete(end + n < buf.length);
+      if (done) this.#responseComplete(end + n < buf.length);
       return;
     }
   }
@@ -415,6 +430,7 @@ export class H1Session implements PoolOwner {
   #forwardResponseBody(buf: Buffer, off: number): void {
     const n = this.#resFramer.consume(buf, off);
     if (n < 0) {
+      // The head went out: the response is cut, its malformed rest never forwarded.
       this.#destroy();
       return;
     }
