@@ -1,5 +1,5 @@
 /*
- * releaseUnusedPages() -> { mappings, fileBytes }
+ * releaseUnusedPages() -> Promise<{ mappings, fileBytes }>
  *
  * Why: RSS counts every page of a mapped file that the process has touched.
  * Starting Node touches ~45-50 MB of the node binary (bootstrap, module loading,
@@ -75,30 +75,73 @@ static int find_ranges(struct range *out, int *count) {
   return 0;
 }
 
-napi_value weft_release_unused_pages(napi_env env, napi_callback_info info) {
-  (void)info;
+/* One release on libuv's thread pool: reading smaps and unmapping ~50 MB take 3-9 ms,
+ * which would otherwise stall the event loop and every request in it. */
+struct release_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  int err;             /* errno of the failure, 0 if none */
+  const char *what;    /* the call that failed */
+  int released;
+  double bytes;
+};
+
+static void release_execute(napi_env env, void *data) {
+  (void)env;
+  struct release_work *w = data;
   struct range ranges[MAX_RANGES];
   int count = 0;
-  int err = find_ranges(ranges, &count);
-  if (err != 0) return weft_throw_errno(env, "open /proc/self/smaps", err);
-
-  int released = 0;
-  double bytes = 0;
+  w->err = find_ranges(ranges, &count);
+  if (w->err != 0) {
+    w->what = "open /proc/self/smaps";
+    return;
+  }
   for (int i = 0; i < count; i++) {
     if (madvise((void *)ranges[i].start, ranges[i].end - ranges[i].start, MADV_DONTNEED) != 0) {
       if (errno == EINVAL) continue;
-      return weft_throw_errno(env, "madvise(MADV_DONTNEED)", errno);
+      w->err = errno;
+      w->what = "madvise(MADV_DONTNEED)";
+      return;
     }
-    released++;
-    bytes += (double)ranges[i].rss_kb * 1024;
+    w->released++;
+    w->bytes += (double)ranges[i].rss_kb * 1024;
   }
   malloc_trim(0);
+}
 
-  napi_value obj, v;
-  napi_create_object(env, &obj);
-  napi_create_int32(env, released, &v);
-  napi_set_named_property(env, obj, "mappings", v);
-  napi_create_double(env, bytes, &v);
-  napi_set_named_property(env, obj, "fileBytes", v);
-  return obj;
+static void release_complete(napi_env env, napi_status status, void *data) {
+  struct release_work *w = data;
+  if (status != napi_ok) {
+    napi_value msg, error;
+    napi_create_string_utf8(env, "releaseUnusedPages was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &error);
+    napi_reject_deferred(env, w->deferred, error);
+  } else if (w->err != 0) {
+    weft_throw_errno(env, w->what, w->err);
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_reject_deferred(env, w->deferred, error);
+  } else {
+    napi_value obj, v;
+    napi_create_object(env, &obj);
+    napi_create_int32(env, w->released, &v);
+    napi_set_named_property(env, obj, "mappings", v);
+    napi_create_double(env, w->bytes, &v);
+    napi_set_named_property(env, obj, "fileBytes", v);
+    napi_resolve_deferred(env, w->deferred, obj);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+napi_value weft_release_unused_pages(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct release_work *w = calloc(1, sizeof *w);
+  if (w == NULL) return weft_throw_errno(env, "calloc", ENOMEM);
+  napi_value promise, name;
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, "weft:releaseUnusedPages", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, release_execute, release_complete, w, &w->work);
+  napi_queue_async_work(env, w->work);
+  return promise;
 }

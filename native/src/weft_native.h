@@ -13,7 +13,7 @@ napi_value weft_throw_errno(napi_env env, const char *what, int err);
 /* getOriginalDst(fd) -> { address, port, family }: original_dst.c. */
 napi_value weft_get_original_dst(napi_env env, napi_callback_info info);
 
-/* releaseUnusedPages() -> { mappings, fileBytes }: release_pages.c. */
+/* releaseUnusedPages() -> Promise<{ mappings, fileBytes }>: release_pages.c. */
 napi_value weft_release_unused_pages(napi_env env, napi_callback_info info);
 
 #endif

@@ -8,8 +8,8 @@ export const ERR_NATIVE_ADDON = 'WEFT_ERR_NATIVE_ADDON';
 export interface NativeAddon {
   /** SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST of a socket descriptor; throws with the errno name as `code`. */
   getOriginalDst(fd: number): { address: string; port: number; family: number };
-  /** Unmaps this process's read-only, copy-free file mappings, then malloc_trim(0) (native/src/release_pages.c). */
-  releaseUnusedPages(): { mappings: number; fileBytes: number };
+  /** Unmaps this process's read-only, copy-free file mappings, then malloc_trim(0), on the thread pool (native/src/release_pages.c). */
+  releaseUnusedPages(): Promise<{ mappings: number; fileBytes: number }>;
 }
 
 // Built by `npm ci` (package.json "install" → native/build.mjs). Loaded lazily, on

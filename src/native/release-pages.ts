@@ -19,8 +19,11 @@ export interface ReleasedPages {
  *   (native/src/release_pages.c says why that is safe).
  * - glibc's free heap pages (`malloc_trim(0)`).
  *
- * Linux only; throws a WeftError when the addon cannot be loaded.
+ * It runs on libuv's thread pool: reading /proc/self/smaps and unmapping take 3–9 ms
+ * that the event loop does not wait for. Linux only; throws a WeftError when the
+ * addon cannot be loaded, and rejects with the errno's name as `code` if the
+ * kernel refuses.
  */
-export function releaseUnusedPages(): ReleasedPages {
+export function releaseUnusedPages(): Promise<ReleasedPages> {
   return nativeAddon().releaseUnusedPages();
 }

@@ -23,24 +23,40 @@ export function startPageRelease(options: {
   intervalMs: number;
   logger: Logger;
   /** Injected by tests; the addon's release by default. */
-  release?: () => ReleasedPages;
+  release?: () => Promise<ReleasedPages>;
 }): PageRelease {
   const release = options.release ?? releaseUnusedPages;
   const log = options.logger;
   let timer: NodeJS.Timeout | undefined;
   let first = true;
+  let running = false;
+  const failed = (err: unknown): void => {
+    log.warn('unused pages not released; RSS stays 20-30 MB higher (see docs/proxy.md, Memory)', { error: err instanceof Error ? err.message : String(err) });
+    clearInterval(timer);
+    timer = undefined;
+  };
   const run = (): void => {
+    // A release still running (a slow machine, a very short interval) is not doubled.
+    if (running) return;
+    running = true;
+    let pending: Promise<ReleasedPages>;
     try {
-      const r = release();
+      pending = release();
+    } catch (err) {
+      running = false;
+      failed(err);
+      return;
+    }
+    pending.then((r) => {
+      running = false;
       const fields = { mappings: r.mappings, mb: Math.round(r.fileBytes / 1e5) / 10 };
       if (first) log.info('unused pages released', fields);
       else log.debug('unused pages released', fields);
       first = false;
-    } catch (err) {
-      log.warn('unused pages not released; RSS stays 20-30 MB higher (see docs/proxy.md, Memory)', { error: err instanceof Error ? err.message : String(err) });
-      clearInterval(timer);
-      timer = undefined;
-    }
+    }, (err: unknown) => {
+      running = false;
+      failed(err);
+    });
   };
   timer = setInterval(run, options.intervalMs);
   timer.unref();
