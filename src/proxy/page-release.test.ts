@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Logger } from './log.ts';
-import { startPageRelease } from './page-release.ts';
+import { PAGE_RELEASE_GROWTH_BYTES, residentFileBytes, startPageRelease } from './page-release.ts';
 import type { ReleasedPages } from '../native/index.ts';
 
 /** A logger that keeps its lines. */
@@ -11,23 +12,40 @@ function recordingLogger(): { logger: Logger; lines: Array<{ level: string; msg:
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+const MB = 1024 * 1024;
 
-test('page release runs at once and then on every interval, logging the first at info and the rest at debug', async (t) => {
+test('pages are released at once, then again only when mapped files grow past the working set', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
   const { logger, lines } = recordingLogger();
   let calls = 0;
-  const pages = startPageRelease({ intervalMs: 1000, logger, release: () => { calls++; return Promise.resolve({ mappings: 3, fileBytes: 30e6 }); } });
+  let rss = 40 * MB;
+  const pages = startPageRelease({
+    intervalMs: 1000, logger, residentFileBytes: () => rss,
+    release: () => { calls++; rss = 5 * MB; return Promise.resolve({ mappings: 3, fileBytes: 30e6 }); },
+  });
   await settle();
-  assert.equal(calls, 1);
+  assert.equal(calls, 1, 'released at start');
+  rss = 20 * MB; // the pages used again during the first interval: the working set
   t.mock.timers.tick(1000);
-  await settle();
-  t.mock.timers.tick(1000);
-  await settle();
-  assert.equal(calls, 3);
-  pages.stop();
+  rss = 20 * MB + PAGE_RELEASE_GROWTH_BYTES; // grows, but not past the margin
   t.mock.timers.tick(5000);
-  assert.equal(calls, 3, 'no release after stop');
-  assert.deepEqual(lines.map((l) => `${l.level} ${l.msg}`), ['info unused pages released', 'debug unused pages released', 'debug unused pages released']);
+  await settle();
+  assert.equal(calls, 1, 'a steady proxy does not release again');
+  rss += MB;
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(calls, 2, 'released when the mapped files outgrew the working set');
+  rss = 22 * MB;
+  t.mock.timers.tick(1000); // a new working set
+  rss = 23 * MB;
+  t.mock.timers.tick(3000);
+  await settle();
+  assert.equal(calls, 2);
+  pages.stop();
+  rss = 500 * MB;
+  t.mock.timers.tick(5000);
+  assert.equal(calls, 2, 'no release after stop');
+  assert.deepEqual(lines.map((l) => `${l.level} ${l.msg}`), ['info unused pages released', 'debug unused pages released']);
 });
 
 test('a release that is still running is not started twice', async (t) => {
@@ -35,12 +53,16 @@ test('a release that is still running is not started twice', async (t) => {
   const { logger } = recordingLogger();
   let calls = 0;
   let finish: (r: ReleasedPages) => void = () => {};
-  const pages = startPageRelease({ intervalMs: 10, logger, release: () => { calls++; return new Promise((r) => { finish = r; }); } });
+  let rss = 0;
+  const pages = startPageRelease({
+    intervalMs: 10, logger, residentFileBytes: () => (rss += 100 * MB),
+    release: () => { calls++; return new Promise((r) => { finish = r; }); },
+  });
   t.mock.timers.tick(50);
   assert.equal(calls, 1);
   finish({ mappings: 0, fileBytes: 0 });
   await settle();
-  t.mock.timers.tick(10);
+  t.mock.timers.tick(20);
   assert.equal(calls, 2);
   pages.stop();
 });
@@ -53,7 +75,8 @@ test('a failed release is one warning and stops the schedule; the proxy goes on'
   ]) {
     const { logger, lines } = recordingLogger();
     let calls = 0;
-    startPageRelease({ intervalMs: 100, logger, release: () => { calls++; return release(); } });
+    let rss = 0;
+    startPageRelease({ intervalMs: 100, logger, residentFileBytes: () => (rss += 100 * MB), release: () => { calls++; return release(); } });
     await settle();
     t.mock.timers.tick(1000);
     await settle();
@@ -62,4 +85,9 @@ test('a failed release is one warning and stops the schedule; the proxy goes on'
     assert.equal(lines[0]!.level, 'warn');
     assert.match(lines[0]!.msg, /not released/);
   }
+});
+
+test('the resident file bytes are this process\'s RssFile', () => {
+  const kb = Number(/RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+  assert.ok(Math.abs(residentFileBytes() - kb * 1024) < 4 * MB);
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { releaseUnusedPages, type ReleasedPages } from '../native/index.ts';
 import type { Logger } from './log.ts';
 
@@ -8,13 +9,32 @@ export interface PageRelease {
 }
 
 /**
- * Gives back, at once and then every `intervalMs`, the pages the proxy touched but
- * no longer uses (src/native's releaseUnusedPages): above all the ~50 MB of the
- * node binary that start-up touched, of which a busy proxy uses a few MB, and that
- * RSS counts in full in every sidecar. Repeating it keeps RSS at what the last
- * interval used, not at every code path the process ever ran (a renewal, a
- * reconnect, the compilers warming up). A release costs a few ms: the minor faults
- * of the pages used again (docs/proxy.md, Memory).
+ * How far the mapped file pages may grow past the working set measured after the
+ * last release before the next one: small enough to keep RSS near what is used,
+ * large enough that a steady proxy, whose working set does not move, never
+ * releases again.
+ */
+export const PAGE_RELEASE_GROWTH_BYTES = 8 * 1024 * 1024;
+
+/** Resident file-backed bytes of this process (RssFile: its mapped files' pages). */
+export function residentFileBytes(): number {
+  const m = /RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m === null ? 0 : Number(m[1]) * 1024;
+}
+
+/**
+ * Gives back the pages the proxy touched but no longer uses (src/native's
+ * releaseUnusedPages): above all the ~50 MB of the node binary that start-up
+ * touched, of which a busy proxy uses a few MB, and that RSS counts in full in
+ * every sidecar.
+ *
+ * Once at start, then only when needed: every `intervalMs` it reads RssFile (a few
+ * µs). One interval after a release that value is the working set (the pages used
+ * again); when the mapped files later grow more than
+ * {@link PAGE_RELEASE_GROWTH_BYTES} past it (a renewal, a reconnect, new code
+ * paths, the compilers warming up), it releases again. An idle or steady proxy
+ * does no work; a release costs 3–9 ms on the thread pool plus the minor faults of
+ * the pages used again (docs/proxy.md, Memory).
  *
  * A failure (the addon not built, a kernel that refuses) only costs that memory:
  * it is logged once as a warning and the schedule stops.
@@ -24,20 +44,23 @@ export function startPageRelease(options: {
   logger: Logger;
   /** Injected by tests; the addon's release by default. */
   release?: () => Promise<ReleasedPages>;
+  /** Injected by tests; {@link residentFileBytes} by default. */
+  residentFileBytes?: () => number;
 }): PageRelease {
   const release = options.release ?? releaseUnusedPages;
+  const resident = options.residentFileBytes ?? residentFileBytes;
   const log = options.logger;
   let timer: NodeJS.Timeout | undefined;
   let first = true;
   let running = false;
+  /** The working set measured one interval after the last release; undefined until then. */
+  let workingSet: number | undefined;
   const failed = (err: unknown): void => {
     log.warn('unused pages not released; RSS stays 20-30 MB higher (see docs/proxy.md, Memory)', { error: err instanceof Error ? err.message : String(err) });
     clearInterval(timer);
     timer = undefined;
   };
   const run = (): void => {
-    // A release still running (a slow machine, a very short interval) is not doubled.
-    if (running) return;
     running = true;
     let pending: Promise<ReleasedPages>;
     try {
@@ -49,6 +72,7 @@ export function startPageRelease(options: {
     }
     pending.then((r) => {
       running = false;
+      workingSet = undefined;
       const fields = { mappings: r.mappings, mb: Math.round(r.fileBytes / 1e5) / 10 };
       if (first) log.info('unused pages released', fields);
       else log.debug('unused pages released', fields);
@@ -58,7 +82,14 @@ export function startPageRelease(options: {
       failed(err);
     });
   };
-  timer = setInterval(run, options.intervalMs);
+  const tick = (): void => {
+    // A release still running (a slow machine, a very short interval) is not doubled.
+    if (running) return;
+    const now = resident();
+    if (workingSet === undefined) workingSet = now;
+    else if (now > workingSet + PAGE_RELEASE_GROWTH_BYTES) run();
+  };
+  timer = setInterval(tick, options.intervalMs);
   timer.unref();
   run();
   return { stop: () => { clearInterval(timer); timer = undefined; } };
