@@ -207,9 +207,7 @@ export class BodyFramer {
     const n = this.#lineLength;
     this.#lineLength = 0;
     const line = this.#line!;
-    if (n < 2 || line[n - 1] !== 0x0d) return false;
-    const s = line.toString('latin1', 0, n - 1);
-    return fieldLineColon(s, 0, s.length) > 0;
+    return n >= 2 && line[n - 1] === 0x0d && fieldLineColon(line, 0, n - 1) > 0;
   }
 }
 
