@@ -13,13 +13,19 @@
  * hands glibc's free heap pages back to the kernel.
  *
  * Safety: on a private mapping MADV_DONTNEED also discards the process's own
- * copy-on-write copies of pages, which would lose data. So only mappings that
- * cannot hold such copies are released: backed by a file (a path), private, not
- * writable, and with no anonymous pages at all (smaps "Anonymous: 0 kB").
- * Relocated data that the loader made read-only afterwards (RELRO) has anonymous
- * pages and is skipped; so is any page a debugger patched. What is released then
- * reads back exactly as before. Device mappings (/dev/...) are left alone, and a
- * mapping the kernel refuses (EINVAL: locked, or special) is skipped.
+ * copy-on-write copies of pages, which would lose data; on a range that another
+ * thread has meanwhile unmapped and reused it would zero live memory. So a range
+ * is released only when both hold:
+ * - smaps says it is backed by a file (a path, not /dev/), private, not
+ *   writable, and has no anonymous pages at all ("Anonymous: 0 kB"): no
+ *   copy-on-write copy, such as a page a debugger patched;
+ * - it lies inside a read-only PT_LOAD segment of a loaded object (the node
+ *   binary, a shared library), outside the object's RELRO range (relocated data
+ *   the loader made read-only afterwards), checked and released while
+ *   dl_iterate_phdr holds the loader's lock, so the object cannot be unloaded
+ *   and its range reused in between.
+ * What is released then reads back exactly as before. A mapping the kernel
+ * refuses (EINVAL: locked, or special) is skipped.
  *
  * `fileBytes` is what the released mappings had resident before the call.
  */
@@ -28,8 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <link.h>
 #include <malloc.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <node_api.h>
 #include "weft_native.h"
 
@@ -86,6 +94,57 @@ struct release_work {
   double bytes;
 };
 
+/* What the dl_iterate_phdr callback needs: the smaps candidates and the result. */
+struct release_pass {
+  struct range *ranges;
+  int count;
+  struct release_work *w;
+};
+
+/*
+ * Releases the candidates that lie inside one loaded object's read-only PT_LOAD
+ * segments, outside its RELRO range. dl_iterate_phdr holds the loader's lock
+ * while this runs, so no object can be unloaded (dlclose) and its addresses reused
+ * between the check and the madvise; the program's own image is never unmapped at
+ * all. A candidate outside every loaded object (V8's remapped copy of the built-ins,
+ * a file another thread mapped itself) is left alone: nothing guarantees it stays
+ * what smaps said it was.
+ */
+static int release_in_object(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct release_pass *pass = data;
+  unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+  unsigned long relro_start = 0, relro_end = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_GNU_RELRO) {
+      relro_start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+      relro_end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+    }
+  }
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) != 0) continue;
+    unsigned long seg_start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+    unsigned long seg_end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+    for (int r = 0; r < pass->count; r++) {
+      struct range *c = &pass->ranges[r];
+      if (c->start < seg_start || c->end > seg_end) continue;
+      if (relro_end > relro_start && c->start < relro_end && c->end > relro_start) continue;
+      if (madvise((void *)c->start, c->end - c->start, MADV_DONTNEED) != 0) {
+        if (errno == EINVAL) continue;
+        pass->w->err = errno;
+        pass->w->what = "madvise(MADV_DONTNEED)";
+        return 1;
+      }
+      pass->w->released++;
+      pass->w->bytes += (double)c->rss_kb * 1024;
+      c->start = c->end = 0; /* released once, even if two objects' segments overlap */
+    }
+  }
+  return 0;
+}
+
 static void release_execute(napi_env env, void *data) {
   (void)env;
   struct release_work *w = data;
@@ -96,16 +155,9 @@ static void release_execute(napi_env env, void *data) {
     w->what = "open /proc/self/smaps";
     return;
   }
-  for (int i = 0; i < count; i++) {
-    if (madvise((void *)ranges[i].start, ranges[i].end - ranges[i].start, MADV_DONTNEED) != 0) {
-      if (errno == EINVAL) continue;
-      w->err = errno;
-      w->what = "madvise(MADV_DONTNEED)";
-      return;
-    }
-    w->released++;
-    w->bytes += (double)ranges[i].rss_kb * 1024;
-  }
+  struct release_pass pass = { ranges, count, w };
+  dl_iterate_phdr(release_in_object, &pass);
+  if (w->err != 0) return;
   malloc_trim(0);
 }
 
