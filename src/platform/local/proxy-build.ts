@@ -26,7 +26,7 @@ export const PROXY_SOURCE_ENTRY = join(PACKAGE_ROOT, 'src/cli/proxy.ts');
 export const PROXY_BUILD_CACHE = join(PACKAGE_ROOT, 'node_modules/.cache/weft');
 /**
  * Top-level directories the proxy reaches by relative path at run time rather than by
- * import (proxy-init loads `../../native/build/Release/weft_native.node`); each copy
+ * import (src/native loads `../../native/build/Release/weft_native.node`); each copy
  * links them to the package's own.
  */
 export const PROXY_BUILD_LINKS: readonly string[] = ['native'];
