@@ -11,9 +11,10 @@
  *   node bench/h2-ab.ts --builds /tmp/ab/old,/tmp/ab/new --protocol grpc --connections 16 --rounds 8
  *
  * A build may carry node flags after an `@`: `/tmp/ab/new@--max-semi-space-size=1`.
+ * Also printed: the larger hop's peak RSS per round (VmHWM, reset before each run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestPki } from '../test/proxy/pki-fixture.ts';
@@ -75,10 +76,15 @@ async function main(): Promise<void> {
     for (const p of pairs) await h2load(p.url, 1);
     const cpu = new Map<string, number[]>();
     const rps = new Map<string, number[]>();
+    const rss = new Map<string, number[]>();
+    /** VmHWM of a process in MB; writing 5 to clear_refs resets it to the current RSS. */
+    const peakMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
     for (let r = 0; r < Number(values.rounds); r++) {
       for (const p of r % 2 === 0 ? pairs : [...pairs].reverse()) {
         const before = p.pids.map(cpuTicks);
+        for (const pid of p.pids) writeFileSync(`/proc/${pid}/clear_refs`, '5');
         const x = await h2load(p.url, Number(values.duration));
+        rss.set(p.name, [...(rss.get(p.name) ?? []), Math.max(...p.pids.map(peakMb))]);
         const ticks = p.pids.reduce((s, pid, i) => s + cpuTicks(pid) - before[i]!, 0);
         if (x.failed > 0) process.stderr.write(`${p.name}: ${x.failed} failed\n`);
         cpu.set(p.name, [...(cpu.get(p.name) ?? []), (ticks / CLK_TCK / p.pids.length) * 1e6 / x.done]);
@@ -89,7 +95,8 @@ async function main(): Promise<void> {
       const c = cpu.get(p.name)!;
       const q = rps.get(p.name)!;
       process.stdout.write(`${values.protocol} c${values.connections} ${p.name}: CPU µs/req/hop median ${median(c).toFixed(1)} [${c.map((x) => x.toFixed(1)).join(' ')}]`
-        + ` req/s median ${median(q).toFixed(0)} [${q.map((x) => x.toFixed(0)).join(' ')}]\n`);
+        + ` req/s median ${median(q).toFixed(0)} [${q.map((x) => x.toFixed(0)).join(' ')}]`
+        + ` peak RSS MB median ${median(rss.get(p.name)!).toFixed(1)} [${rss.get(p.name)!.map((x) => x.toFixed(1)).join(' ')}]\n`);
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');
