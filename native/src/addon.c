@@ -20,6 +20,8 @@ napi_value weft_throw_errno(napi_env env, const char *what, int err) {
                    : err == EINVAL ? "EINVAL"
                    : err == EACCES ? "EACCES"
                    : err == ENOMEM ? "ENOMEM"
+                   : err == EMFILE ? "EMFILE"
+                   : err == ENFILE ? "ENFILE"
                    : "EUNKNOWN";
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   napi_throw_error(env, code, msg);

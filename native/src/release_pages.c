@@ -17,8 +17,9 @@
  * thread has meanwhile unmapped and reused it would zero live memory. So a range
  * is released only when both hold:
  * - smaps says it is backed by a file (a path, not /dev/), private, not
- *   writable, and has no anonymous pages at all ("Anonymous: 0 kB"): no
- *   copy-on-write copy, such as a page a debugger patched;
+ *   writable, and has no anonymous pages at all, resident or swapped
+ *   ("Anonymous: 0 kB", "Swap: 0 kB"): no copy-on-write copy, such as a page a
+ *   debugger patched;
  * - it lies inside a read-only PT_LOAD segment of a loaded object (the node
  *   binary, a shared library), outside the object's RELRO range (relocated data
  *   the loader made read-only afterwards), checked and released while
@@ -55,8 +56,15 @@ static int find_ranges(struct range *out, int *count) {
   char line[4096];
   struct range cur = {0, 0, 0};
   int candidate = 0;
+  unsigned long anon_kb = 1, swap_kb = 1;
+  int cut = 0; /* the previous fgets stopped inside a line longer than `line` */
   *count = 0;
   while (fgets(line, sizeof line, f) != NULL) {
+    /* The rest of a long line (a long path) is not a line of its own: skip it, so
+     * nothing in a file name can be read as a mapping's header. */
+    int was_cut = cut;
+    cut = strchr(line, '\n') == NULL && !feof(f);
+    if (was_cut) continue;
     unsigned long start, end;
     char perms[8];
     int name_at = 0;
@@ -64,18 +72,22 @@ static int find_ranges(struct range *out, int *count) {
     if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &name_at) == 3 && name_at > 0) {
       char *name = line + name_at;
       name[strcspn(name, "\n")] = '\0';
-      candidate = name[0] == '/' && strncmp(name, "/dev/", 5) != 0 && perms[1] != 'w' && perms[3] == 'p';
+      candidate = !cut && name[0] == '/' && strncmp(name, "/dev/", 5) != 0 && perms[1] != 'w' && perms[3] == 'p';
       cur.start = start;
       cur.end = end;
       cur.rss_kb = 0;
+      anon_kb = swap_kb = 1;
       continue;
     }
     if (!candidate) continue;
     unsigned long kb;
-    if (sscanf(line, "Rss: %lu kB", &kb) == 1) {
-      cur.rss_kb = kb;
-    } else if (sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
-      if (kb == 0 && cur.rss_kb > 0 && *count < MAX_RANGES) out[(*count)++] = cur;
+    if (sscanf(line, "Rss: %lu kB", &kb) == 1) cur.rss_kb = kb;
+    else if (sscanf(line, "Anonymous: %lu kB", &kb) == 1) anon_kb = kb;
+    else if (sscanf(line, "Swap: %lu kB", &kb) == 1) swap_kb = kb;
+    else if (strncmp(line, "VmFlags:", 8) == 0) {
+      /* The record's last line. A copy-on-write page that was swapped out counts
+       * under Swap, not Anonymous: both must be zero. */
+      if (anon_kb == 0 && swap_kb == 0 && cur.rss_kb > 0 && *count < MAX_RANGES) out[(*count)++] = cur;
       candidate = 0;
     }
   }
@@ -191,9 +203,19 @@ napi_value weft_release_unused_pages(napi_env env, napi_callback_info info) {
   struct release_work *w = calloc(1, sizeof *w);
   if (w == NULL) return weft_throw_errno(env, "calloc", ENOMEM);
   napi_value promise, name;
-  napi_create_promise(env, &w->deferred, &promise);
-  napi_create_string_utf8(env, "weft:releaseUnusedPages", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, release_execute, release_complete, w, &w->work);
-  napi_queue_async_work(env, w->work);
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) {
+    free(w);
+    return NULL; /* an exception is pending */
+  }
+  if (napi_create_string_utf8(env, "weft:releaseUnusedPages", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, release_execute, release_complete, w, &w->work) != napi_ok ||
+      napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_value msg, error;
+    napi_create_string_utf8(env, "releaseUnusedPages could not queue its work", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &error);
+    napi_reject_deferred(env, w->deferred, error);
+    if (w->work != NULL) napi_delete_async_work(env, w->work);
+    free(w);
+  }
   return promise;
 }

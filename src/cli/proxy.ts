@@ -162,6 +162,10 @@ function proxyHelp(): string {
 async function runProxy(flags: ProxyFlags): Promise<void> {
   const log = new Logger(logLevel(flags.logLevel));
   const releaseEvery = duration('--page-release-interval', flags.pageReleaseInterval);
+  // Node turns a timer beyond 2^31-1 ms into 1 ms; below a second the checks themselves would cost.
+  if (releaseEvery !== 0 && (releaseEvery < 1000 || releaseEvery > 24 * 3_600_000)) {
+    throw new UsageError(`Set --page-release-interval between 1s and 24h, or 0 to turn it off: got "${flags.pageReleaseInterval}"`);
+  }
   const { config, close } = await proxySetup(flags, log);
   let running;
   try {

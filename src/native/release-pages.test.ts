@@ -50,3 +50,30 @@ test('releasing unused pages unmaps most of the node binary, keeps copy-on-write
   assert.ok(out.before.file - out.after.file > 15_000, `RssFile ${out.before.file} → ${out.after.file} kB`);
   assert.ok(out.after.kept >= out.before.kept, `writable and copy-on-write mappings stay resident: ${out.before.kept} → ${out.after.kept} kB`);
 });
+
+// Workers map their own copy of V8's built-ins from the node binary and unmap it
+// when they exit, after which the range may hold fresh heap memory. A release must
+// never touch such a range: only the loaded objects' own segments are released.
+const WORKER_CHURN = `
+import { releaseUnusedPages } from './src/native/index.ts';
+import { Worker } from 'node:worker_threads';
+let rounds = 0, damaged = 0;
+const until = Date.now() + 2000;
+while (Date.now() < until) {
+  const w = new Worker('setTimeout(() => {}, 20)', { eval: true });
+  await new Promise((r) => w.once('online', r));
+  const release = releaseUnusedPages();
+  await new Promise((r) => w.once('exit', r));
+  const live = Array.from({ length: 16 }, () => Buffer.alloc(1 << 20, 0xab));
+  await release;
+  for (const b of live) if (b.indexOf(0) !== -1) damaged++;
+  rounds++;
+}
+process.stdout.write(JSON.stringify({ rounds, damaged }));
+`;
+
+test('releases racing with workers that start and exit leave every live buffer intact', () => {
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', WORKER_CHURN], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8' })) as { rounds: number; damaged: number };
+  assert.ok(out.rounds > 5, `${out.rounds} rounds`);
+  assert.equal(out.damaged, 0);
+});

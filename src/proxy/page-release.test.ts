@@ -91,3 +91,42 @@ test('the resident file bytes are this process\'s RssFile', () => {
   const kb = Number(/RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
   assert.ok(Math.abs(residentFileBytes() - kb * 1024) < 4 * MB);
 });
+
+test('running out of descriptors skips a release or a check, and the schedule goes on', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const { logger, lines } = recordingLogger();
+  let calls = 0;
+  let rss = 0;
+  let readFails = true;
+  const pages = startPageRelease({
+    intervalMs: 100, logger,
+    residentFileBytes: () => {
+      if (readFails) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+      return (rss += 100 * MB);
+    },
+    release: () => {
+      calls++;
+      return calls === 1 ? Promise.reject(Object.assign(new Error('open /proc/self/smaps: Too many open files'), { code: 'EMFILE' })) : Promise.resolve({ mappings: 1, fileBytes: 1 });
+    },
+  });
+  await settle();
+  t.mock.timers.tick(500); // every check throws: no crash, no release
+  assert.equal(calls, 1);
+  readFails = false;
+  t.mock.timers.tick(200); // a working set, then growth: released again
+  await settle();
+  assert.equal(calls, 2);
+  assert.ok(!lines.some((l) => l.level === 'warn'), 'a transient failure is not a warning');
+  pages.stop();
+});
+
+test('a release that finishes after stop() logs nothing', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const { logger, lines } = recordingLogger();
+  let finish: (r: ReleasedPages) => void = () => {};
+  const pages = startPageRelease({ intervalMs: 100, logger, residentFileBytes: () => 0, release: () => new Promise((r) => { finish = r; }) });
+  pages.stop();
+  finish({ mappings: 1, fileBytes: 1 });
+  await settle();
+  assert.deepEqual(lines, []);
+});

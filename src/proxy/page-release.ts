@@ -16,6 +16,9 @@ export interface PageRelease {
  */
 export const PAGE_RELEASE_GROWTH_BYTES = 8 * 1024 * 1024;
 
+/** Failures that say "not now" rather than "never": the schedule goes on. */
+const TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN']);
+
 /** Resident file-backed bytes of this process (RssFile: its mapped files' pages). */
 export function residentFileBytes(): number {
   const m = /RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -55,7 +58,14 @@ export function startPageRelease(options: {
   let running = false;
   /** The working set measured one interval after the last release; undefined until then. */
   let workingSet: number | undefined;
+  let stopped = false;
   const failed = (err: unknown): void => {
+    if (stopped) return;
+    // Out of descriptors or memory right now (a connection flood): try again later.
+    if (TRANSIENT.has((err as { code?: unknown }).code as string)) {
+      log.debug('unused pages not released this time', { error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
     log.warn('unused pages not released; RSS stays 20-30 MB higher (see docs/proxy.md, Memory)', { error: err instanceof Error ? err.message : String(err) });
     clearInterval(timer);
     timer = undefined;
@@ -73,6 +83,7 @@ export function startPageRelease(options: {
     pending.then((r) => {
       running = false;
       workingSet = undefined;
+      if (stopped) return;
       const fields = { mappings: r.mappings, mb: Math.round(r.fileBytes / 1e5) / 10 };
       if (first) log.info('unused pages released', fields);
       else log.debug('unused pages released', fields);
@@ -85,12 +96,23 @@ export function startPageRelease(options: {
   const tick = (): void => {
     // A release still running (a slow machine, a very short interval) is not doubled.
     if (running) return;
-    const now = resident();
+    let now: number;
+    try {
+      now = resident();
+    } catch {
+      return; // /proc unreadable right now (out of descriptors): the next tick reads again
+    }
     if (workingSet === undefined) workingSet = now;
     else if (now > workingSet + PAGE_RELEASE_GROWTH_BYTES) run();
   };
   timer = setInterval(tick, options.intervalMs);
   timer.unref();
   run();
-  return { stop: () => { clearInterval(timer); timer = undefined; } };
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
 }

@@ -61,10 +61,16 @@ test('the proxy gives back its start-up pages once listening and still proxies a
 });
 
 test('a bad --page-release-interval is refused before the proxy starts', async () => {
-  const child = spawn(process.execPath, [ENTRY, '--page-release-interval', 'often'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  assert.equal(code, 2);
-  assert.match(err, /Set --page-release-interval to a duration such as "10s"/);
+  for (const [value, message] of [
+    ['often', /Set --page-release-interval to a duration such as "10s"/],
+    ['100ms', /Set --page-release-interval between 1s and 24h, or 0 to turn it off: got "100ms"/],
+    ['600h', /Set --page-release-interval between 1s and 24h/],
+  ] as const) {
+    const child = spawn(process.execPath, [ENTRY, '--page-release-interval', value], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 2, value);
+    assert.match(err, message);
+  }
 });
