@@ -86,7 +86,11 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   };
   const idle = new IdleSweeper(config.idleTimeoutMs);
   const accepting = (handler: (s: net.Socket) => void): net.Server =>
-    net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => {
+    // allowHalfOpen: a client that sends its request and then its FIN (nc, HTTP/1.0
+    // scripts, request-then-shutdown protocols) still waits for the answer; node would
+    // otherwise end our side on its FIN, before the answer exists. The pipes and the
+    // HTTP/1 session end it themselves once the answer is out.
+    net.createServer({ noDelay: true, pauseOnConnect: false, allowHalfOpen: true }, (s) => {
       s.on('error', () => {});
       idle.watch(s);
       handler(s);

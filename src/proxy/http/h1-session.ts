@@ -73,6 +73,8 @@ export class H1Session implements PoolOwner {
   readonly #down: Duplex;
   readonly #o: H1SessionOptions;
   #state = ST_HEAD;
+  /** The client sent its FIN (half-close). */
+  #downEnded = false;
   #pending: Buffer | undefined;
   #req: RequestHead | undefined;
   #reqHead: Buffer | undefined;
@@ -271,6 +273,11 @@ export class H1Session implements PoolOwner {
       const p = this.#pending;
       this.#pending = undefined;
       this.#forwardBody(p);
+    }
+    if (this.#state === ST_REQ_BODY && this.#downEnded) {
+      // The client's FIN came while the upstream was opening, before the whole body.
+      this.#destroy();
+      return;
     }
     if (this.#pausedForUp) {
       this.#pausedForUp = false;
@@ -536,9 +543,27 @@ export class H1Session implements PoolOwner {
   }
 
   readonly #onDownEnd = (): void => {
-    // The client half-closed: finish the exchange in flight, then close.
-    if (this.#state === ST_HEAD && this.#pending === undefined) this.#endDown();
-    else this.#draining = true;
+    // The client half-closed (the listeners keep such sockets open, so that the
+    // answer to a request followed by a FIN can still go back).
+    this.#downEnded = true;
+    switch (this.#state) {
+      case ST_HEAD:
+        // Between requests: close. A head the FIN cut short can never complete.
+        if (this.#pending === undefined) this.#endDown();
+        else this.#destroy();
+        return;
+      case ST_REQ_BODY:
+        // The request body can never complete: the exchange is abandoned.
+        this.#destroy();
+        return;
+      case ST_TUNNEL:
+        this.#up?.socket.end(); // the FIN travels on; the upstream's ends the tunnel
+        return;
+      default:
+        // A complete request (or one whose upstream is still being opened): answer
+        // it, then close.
+        this.#draining = true;
+    }
   };
 
   readonly #onDownClose = (): void => {

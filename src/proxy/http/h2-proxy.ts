@@ -115,6 +115,10 @@ export class H2Proxy {
     const add: string[] = [];
     if (options.addHeaders !== undefined) for (const k in options.addHeaders) add.push(k, options.addHeaders[k]!);
     this.#next = { o: options, add };
+    // HTTP/2 has no half-close of its own: a peer's FIN means it is gone. The
+    // listeners keep half-open sockets (for HTTP/1 and opaque clients); here our side
+    // ends with it, as node does for a socket that does not allow half-open.
+    socket.once('end', () => socket.end());
     this.#ensureServer().emit('connection', socket);
     this.#next = undefined;
   }

@@ -50,21 +50,37 @@ function forward(from: Duplex, to: Duplex): void {
     return writeBorrowed(to, view, adopted?.reader);
   });
   to.on('drain', onDrain);
-  from.once('end', () => {
+  let ended = false;
+  const endTo = (): void => {
+    if (ended) return;
+    ended = true;
     to.removeListener('drain', onDrain);
     to.end(); // After a direct TLS write in flight: the writer holds the shutdown until it completes.
-  });
+  };
+  from.once('end', endTo);
   if (adopted === undefined) {
     from.on('data', (chunk: Buffer) => {
       if (!to.write(chunk)) from.pause();
     });
-    from.resume();
+    // A stream whose 'end' already went by will not emit it again; one that only saw
+    // EOF emits it once its buffered bytes have flowed.
+    if (from.readableEnded) endTo();
+    else from.resume();
     return;
   }
   let more = true;
   for (const b of adopted.queued) more = to.write(b);
-  if (more) from.resume();
+  // The client's FIN may have come before the pipe existed (with its last bytes, or
+  // during detection): its 'end' is gone or will never come from a stream that no
+  // longer reads, so the FIN is passed on here, after the bytes.
+  if (sourceEnded(from)) endTo();
+  else if (more) from.resume();
   else from.pause();
+}
+
+/** True once `s` has read its peer's FIN: 'end' emitted, or EOF seen with 'end' still pending. */
+function sourceEnded(s: Duplex): boolean {
+  return s.readableEnded || (s as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
 }
 
 /** Pipes `a` ⇄ `b`; `initial` (bytes already read from `a`) goes to `b` first. `done` runs once both are closed. */

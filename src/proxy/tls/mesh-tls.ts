@@ -91,6 +91,9 @@ export class MeshTls {
    * and `setSecureContext` swaps its context for new connections only.
    */
   readonly #server = tls.createServer({
+    // As the proxy's listeners: a peer proxy's half-close (its client's FIN) must
+    // not end our side before the application's answer went back.
+    allowHalfOpen: true,
     requestCert: true,
     rejectUnauthorized: true,
     // Picks MESH_ALPN like `ALPNProtocols: [MESH_ALPN]` would (no overlap: the
