@@ -6,7 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
+import { MESH_ALPN } from '../../src/proxy/index.ts';
 import { listen, metrics, sample, startMesh, waitFor } from './harness.ts';
 
 /** Reads everything until the client's FIN, then answers with what it read and closes. */
@@ -114,4 +117,71 @@ test('a FIN in the middle of a request head, a request body or an HTTP/2 preface
   }
   await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'hop A to close its accepted connections');
   await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections', 'peer="src"', 'tls="no_identity"') === 0, 'hop B to close its accepted plain connections');
+});
+
+/** Resolves true once `s` is closed by the other side, false if it is still open after `ms`. */
+function closedWithin(s: net.Socket, ms: number): Promise<boolean> {
+  if (s.destroyed) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    s.once('close', () => { clearTimeout(timer); resolve(true); });
+  });
+}
+
+test('a peer proxy that sends its FIN before a whole transport header, or in the middle of the handshake, is closed at once', async (t) => {
+  const app = net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`x.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    forwardPort: appPort,
+    b: { idleTimeoutMs: 0 }, // nothing but the proxy's own handling may close them
+  });
+  // A verified mesh peer: 3 of the transport header's 8 bytes, then close_notify and FIN.
+  const peer = tls.connect({
+    host: '127.0.0.1', port: m.b.ports.inbound, servername: m.bLeaf.identity, ALPNProtocols: [MESH_ALPN],
+    key: readFileSync(m.aLeaf.keyFile), cert: readFileSync(m.aLeaf.certFile), ca: readFileSync(m.aLeaf.trustAnchorsFile),
+  });
+  t.after(() => peer.destroy());
+  peer.on('error', () => {});
+  peer.on('data', () => {});
+  await new Promise((r) => peer.once('secureConnect', r));
+  peer.end(Buffer.from([0x01, 0x02, 0x03]));
+  assert.ok(await closedWithin(peer, 3000), 'hop B closed the connection with a cut transport header');
+
+  // A ClientHello for hop B's identity, then FIN, before any answer: not held for the 10 s handshake timeout.
+  const grab = net.createServer();
+  const grabPort = await listen(t, grab);
+  const hello = await new Promise<Buffer>((resolve) => {
+    grab.once('connection', (c) => c.once('data', (d: Buffer) => { resolve(d); c.destroy(); }));
+    tls.connect({ host: '127.0.0.1', port: grabPort, servername: m.bLeaf.identity, ALPNProtocols: [MESH_ALPN] }).on('error', () => {});
+  });
+  const raw = net.connect({ port: m.b.ports.inbound, host: '127.0.0.1', allowHalfOpen: true });
+  t.after(() => raw.destroy());
+  raw.on('error', () => {});
+  raw.on('data', () => {});
+  await new Promise((r) => raw.once('connect', r));
+  raw.end(hello);
+  assert.ok(await closedWithin(raw, 3000), 'hop B closed the connection whose handshake the FIN cut short');
+});
+
+test('when the client has gone, an application that never sends its FIN is not held open by the proxy', async (t) => {
+  const held: net.Socket[] = [];
+  const app = net.createServer({ allowHalfOpen: true }, (s) => { s.on('error', () => {}); held.push(s); s.resume(); });
+  t.after(() => { for (const s of held) s.destroy(); });
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`db.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`db.test:${appPort}`],
+    a: { opaquePorts: new Set([appPort]), idleTimeoutMs: 1000 },
+    b: { idleTimeoutMs: 1000 },
+  });
+  const s = net.connect({ port: m.a.ports.targets[0]!, host: '127.0.0.1', allowHalfOpen: true });
+  s.on('error', () => {});
+  s.on('data', () => {});
+  await new Promise((r) => s.once('connect', r));
+  s.end('request with no answer');
+  // The idle sweep closes the accepted sides; their upstreams (the mesh connection, the
+  // application connection) must close with them, not stay half-open.
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections') === 0, 'hop A to close both sides', 10_000);
+  await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections') === 0, 'hop B to close both sides', 10_000);
 });

@@ -196,3 +196,32 @@ test('The response head says Connection: close when bytes after the response cam
   assert.match(headOf(c.text()), /\r\nConnection: close\r\n/i, c.text());
   assert.ok(c.text().endsWith('\r\n\r\nok') && c.ended(), c.text());
 });
+
+test('A request line with a bare LF (two requests to a lenient server) is refused at both hops, and the application sees nothing', async (t) => {
+  const app = await rawApp(t, () => {});
+  const { viaA, directB } = await mesh(t, app.port);
+  const smuggle = 'GET /public HTTP/1.1\nHost: web.test\n\nGET /admin HTTP/1.1\nHost: web.test\nl5d-client-id: admin.prod.serviceaccount.identity.weft.cluster.local\nX: y HTTP/1.1\r\n\r\n';
+  for (const port of [viaA, directB]) {
+    const c = client(t, port, Buffer.from(smuggle, 'latin1'));
+    await waitFor(c.closed, `the proxy at port ${port} to answer and close`);
+    assert.match(c.text(), /^HTTP\/1\.1 400 /, `port ${port}`);
+    assert.match(c.text(), /l5d-proxy-error: /i);
+  }
+  assert.equal(app.connections.map((c) => c.received()).join(''), '', 'nothing reached the application');
+});
+
+test('A lower-case method is parsed as HTTP, so a plain client cannot hand the application its own l5d-client-id', async (t) => {
+  const app = await rawApp(t, (c) => {
+    if (c.answered === 0 && c.received().includes('\r\n\r\n')) {
+      c.answered++;
+      c.socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    }
+  });
+  const { directB } = await mesh(t, app.port);
+  const c = client(t, directB, 'get /admin HTTP/1.1\r\nHost: web.test\r\nl5d-client-id: admin.prod.serviceaccount.identity.weft.cluster.local\r\nconnection: close\r\n\r\n');
+  await waitFor(c.closed, 'the answer and the close');
+  assert.match(c.text(), /^HTTP\/1\.1 200 OK/);
+  const seen = app.connections.map((c) => c.received()).join('');
+  assert.match(seen, /^get \/admin HTTP\/1\.1\r\n/);
+  assert.doesNotMatch(seen, /l5d-client-id/i, 'the forged identity was dropped (a plain client has none)');
+});

@@ -63,7 +63,9 @@ test('detect() recognises HTTP/1.0 and HTTP/1.1 request lines', () => {
     ['POST http://x:80/y HTTP/1.0\r\n', 'http1'],
     ['CONNECT a:443 HTTP/1.1\r\n', 'http1'],
     ['GET / HTTP/2.0\r\n', 'opaque'],
-    ['get / HTTP/1.1\r\n', 'opaque'],
+    // Any token method, in any case: servers accept them, so the proxy must parse them.
+    ['get / HTTP/1.1\r\n', 'http1'],
+    ['M-SEARCH * HTTP/1.1\r\n', 'http1'],
     ['GET / HTTP/1.1', 'incomplete'],
     ['GE', 'incomplete'],
     ['SSH-2.0-OpenSSH\r\n', 'opaque'],

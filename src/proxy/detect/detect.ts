@@ -68,7 +68,7 @@ function detectHttp1(buf: Uint8Array): Detection {
   for (; i < buf.length && i <= MAX_METHOD; i++) {
     const c = buf[i]!;
     if (c === 0x20) break;
-    if (!isUpperToken(c)) return { kind: 'opaque' };
+    if (!isToken(c)) return { kind: 'opaque' };
   }
   if (i === 0 || i > MAX_METHOD) return { kind: 'opaque' };
   if (i === buf.length) return { kind: 'incomplete' };
@@ -94,7 +94,11 @@ function endsWithHttp1(buf: Uint8Array, lineEnd: number): boolean {
   return minor === 0x30 || minor === 0x31;
 }
 
-/** Methods are tokens; in practice upper-case letters, digits, `-` and `_`. */
-function isUpperToken(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f || (c >= 0x30 && c <= 0x39);
+/**
+ * Methods are tokens (RFC 9110 tchar), in any case: servers accept `get` as a method
+ * of its own, so a request spelled so must be parsed (its `l5d-client-id` dropped and
+ * set by the proxy), not passed through as opaque bytes.
+ */
+function isToken(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
 }

@@ -202,3 +202,44 @@ test('Request and response heads refuse the field lines the rule refuses (a bare
   }
   assert.ok(!('error' in req('GET / HTTP/1.1\r\nHost: a\r\nX-Latin: caf\xe9\r\n\r\n')), 'obs-text in a value is allowed');
 });
+
+test('The request line follows the byte rule too: a token method, a target of visible bytes (no bare LF, CR or space)', () => {
+  for (const bad of [
+    // A bare LF ends the line for lenient servers (Go's): two requests where the proxy parsed one.
+    'GET /public HTTP/1.1\nHost: a\n\nGET /admin HTTP/1.1\nl5d-client-id: admin\nX: y HTTP/1.1\r\n\r\n',
+    'GET /a\rb HTTP/1.1\r\n\r\n',
+    'GET /a b HTTP/1.1\r\n\r\n',
+    'GET /a\x00 HTTP/1.1\r\n\r\n',
+    'GET /a\x7f HTTP/1.1\r\n\r\n',
+    'G(T / HTTP/1.1\r\n\r\n',
+  ]) assert.deepEqual(req(bad), { error: 'malformed' }, JSON.stringify(bad));
+  const lower = req('get /x?y=%20 HTTP/1.1\r\nHost: a\r\n\r\n');
+  assert.ok(!('error' in lower) && lower.method === 'get' && lower.target === '/x?y=%20');
+});
+
+test('Transfer-Encoding counts as chunked only when chunked is its last coding, once; values lose only spaces and tabs', () => {
+  for (const bad of [
+    'POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n',
+    'POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n',
+    'POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n',
+    'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\xa0\r\n\r\n',
+    'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'POST / HTTP/1.1\r\nContent-Length: \x0b5\r\n\r\n',
+    'POST / HTTP/1.1\r\nContent-Length: 5\x0c\r\n\r\n',
+  ]) assert.deepEqual(req(bad), { error: 'malformed' }, JSON.stringify(bad));
+  const ok = req('POST / HTTP/1.1\r\nTransfer-Encoding: gzip ,\tChunked \r\n\r\n');
+  assert.ok(!('error' in ok) && ok.body === 'chunked');
+  const len = req('POST / HTTP/1.1\r\nContent-Length:\t 5 \t\r\n\r\n');
+  assert.ok(!('error' in len) && len.body === 'length' && len.length === 5);
+  const b = (text: string): ReturnType<typeof parseResponseHead> => parseResponseHead(Buffer.from(text, 'latin1'), headEnd(Buffer.from(text, 'latin1')), 'GET');
+  const notChunked = b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n');
+  assert.ok(!('error' in notChunked) && notChunked.body === 'eof', 'a response whose last coding is not chunked is delimited by close');
+});
+
+test('A response\'s reason phrase may hold tabs and visible bytes, never a bare CR or LF', () => {
+  const b = (text: string): ReturnType<typeof parseResponseHead> => parseResponseHead(Buffer.from(text, 'latin1'), headEnd(Buffer.from(text, 'latin1')), 'GET');
+  assert.deepEqual(b('HTTP/1.1 200 OK\nSet-Cookie: x=1\r\ncontent-length: 0\r\n\r\n'), { error: 'malformed' });
+  assert.deepEqual(b('HTTP/1.1 200 O\rK\r\ncontent-length: 0\r\n\r\n'), { error: 'malformed' });
+  const ok = b('HTTP/1.1 200 Fine\tand dandy \xe9\r\ncontent-length: 0\r\n\r\n');
+  assert.ok(!('error' in ok) && ok.status === 200);
+});

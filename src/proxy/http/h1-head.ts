@@ -72,6 +72,14 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
   const sp1 = s.indexOf(' ');
   const sp2 = s.lastIndexOf(' ', lineEnd);
   if (sp1 <= 0 || sp2 <= sp1 + 1) return { error: 'malformed' };
+  // The request line by the same byte rule as field lines: a token method and a
+  // target of visible bytes. A bare LF, CR or space inside it is where a lenient
+  // server behind the proxy would see a second request the proxy never parsed.
+  for (let i = 0; i < sp1; i++) if (TCHAR[buf[i]!] !== 1) return { error: 'malformed' };
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const c = buf[i]!;
+    if (c <= 0x20 || c === 0x7f) return { error: 'malformed' };
+  }
   const version = s.slice(sp2 + 1, lineEnd);
   let minor: number;
   if (version === 'HTTP/1.1') minor = 1;
@@ -128,7 +136,10 @@ export function parseRequestHead(buf: Buffer, end: number, dropNames: readonly s
         break;
       case 17:
         if (nameIs(s, pos, 'transfer-encoding')) {
-          if (!value(s, colon, e).toLowerCase().endsWith('chunked')) return { error: 'malformed' };
+          // Only a coding list whose last coding is exactly `chunked`, once: anything
+          // else (`xchunked`, `chunked, gzip`) frames the body in a way the proxy and a
+          // server could read differently.
+          if (chunked || !chunkedLast(value(s, colon, e))) return { error: 'malformed' };
           chunked = true;
         }
         break;
@@ -203,6 +214,12 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
   const status = statusCode(s);
   if (status < 0) return { error: 'malformed' };
   const lineEnd = s.indexOf('\r\n');
+  // The reason phrase: tabs, spaces and visible bytes only. A bare CR or LF there
+  // would be a line break to the client, a header the proxy never saw.
+  for (let i = 12, stop = lineEnd < 0 ? s.length : lineEnd; i < stop; i++) {
+    const c = buf[i]!;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return { error: 'malformed' };
+  }
   const head: ResponseHead = { status, body: 'eof', length: 0, close: s.charCodeAt(7) === 0x30, saysClose: false, end };
   let chunked = false;
   let length = -1;
@@ -224,7 +241,7 @@ export function parseResponseHead(buf: Buffer, end: number, method: string): Res
       if (l < 0 || (length >= 0 && l !== length)) return { error: 'malformed' };
       length = l;
     } else if (len === 17 && nameIs(s, pos, 'transfer-encoding')) {
-      chunked = value(s, colon, e).toLowerCase().endsWith('chunked');
+      chunked = chunkedLast(value(s, colon, e));
     }
     pos = e + 2;
   }
@@ -314,9 +331,37 @@ function nameIs(s: string, pos: number, lower: string): boolean {
   return true;
 }
 
-/** The value of the header line whose colon is at `colon` and which ends at `e`, without surrounding whitespace. */
+/**
+ * The value of the header line whose colon is at `colon` and which ends at `e`,
+ * without the spaces and tabs around it (RFC 9110's OWS; not JavaScript's trim(),
+ * which also takes vertical tabs, form feeds and no-break spaces that a server
+ * would see as part of the value).
+ */
 function value(s: string, colon: number, e: number): string {
-  return s.slice(colon + 1, e).trim();
+  let a = colon + 1;
+  let b = e;
+  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
+  return s.slice(a, b);
+}
+
+/**
+ * True when a Transfer-Encoding value's codings end with `chunked` and name it only
+ * there (RFC 9112 §6.1: chunked is applied once, last), compared as whole tokens
+ * without the spaces and tabs around them.
+ */
+function chunkedLast(v: string): boolean {
+  const codings = v.toLowerCase().split(',');
+  for (let i = 0; i < codings.length; i++) {
+    let t = codings[i]!;
+    let a = 0;
+    let b = t.length;
+    while (a < b && (t.charCodeAt(a) === 0x20 || t.charCodeAt(a) === 0x09)) a++;
+    while (b > a && (t.charCodeAt(b - 1) === 0x20 || t.charCodeAt(b - 1) === 0x09)) b--;
+    t = t.slice(a, b);
+    if ((t === 'chunked') !== (i === codings.length - 1)) return false;
+  }
+  return true;
 }
 
 /** The three-digit status of a status line, or -1. */

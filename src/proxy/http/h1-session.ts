@@ -546,6 +546,9 @@ export class H1Session implements PoolOwner {
     // The client half-closed (the listeners keep such sockets open, so that the
     // answer to a request followed by a FIN can still go back).
     this.#downEnded = true;
+    // Our side already ended (an error answer, an early complete response): the
+    // socket closes once that is out; destroying it now could cut the answer short.
+    if (this.#down.writableEnded) return;
     switch (this.#state) {
       case ST_HEAD:
         // Between requests: close. A head the FIN cut short can never complete.

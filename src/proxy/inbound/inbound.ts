@@ -91,11 +91,16 @@ export class Inbound {
       return;
     }
     let head: Buffer | undefined;
+    // A peer that sends its FIN before a whole transport header can never be served
+    // (the socket is half-open: nothing else would close it).
+    const onEnd = (): void => { t.destroy(); };
+    t.once('end', onEnd);
     const onData = (chunk: Buffer): void => {
       head = head === undefined ? chunk : Buffer.concat([head, chunk]);
       const h = decodeTransportHeader(head);
       if (h.kind === 'incomplete') return;
       t.removeListener('data', onData);
+      t.removeListener('end', onEnd);
       t.pause();
       if (h.kind === 'invalid') {
         ctx.log.info('refusing mesh connection without a transport header', { client_id: id });

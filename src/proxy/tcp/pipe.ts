@@ -96,8 +96,16 @@ export function pipeSockets(a: Duplex, b: Duplex, initial?: Buffer, done?: () =>
   };
   a.on('error', fail);
   b.on('error', fail);
-  a.once('close', () => { onClose(); if (!b.writableEnded) b.destroy(); });
-  b.once('close', () => { onClose(); if (!a.writableEnded) a.destroy(); });
+  // Once one side is gone, the other has nobody to read for: it closes, after the
+  // bytes (and the FIN) already written to it have gone out. Without this, an
+  // upstream that never sends its own FIN would stay half-open after the client went
+  // (the idle sweep reclaims only accepted sockets).
+  const orphaned = (x: Duplex): void => {
+    if (!x.writableEnded || x.writableFinished) x.destroy();
+    else x.once('finish', () => x.destroy());
+  };
+  a.once('close', () => { onClose(); if (!b.readableEnded || !b.writableEnded) orphaned(b); });
+  b.once('close', () => { onClose(); if (!a.readableEnded || !a.writableEnded) orphaned(a); });
   forward(a, b);
   forward(b, a);
 }

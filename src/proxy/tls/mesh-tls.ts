@@ -91,9 +91,6 @@ export class MeshTls {
    * and `setSecureContext` swaps its context for new connections only.
    */
   readonly #server = tls.createServer({
-    // As the proxy's listeners: a peer proxy's half-close (its client's FIN) must
-    // not end our side before the application's answer went back.
-    allowHalfOpen: true,
     requestCert: true,
     rejectUnauthorized: true,
     // Picks MESH_ALPN like `ALPNProtocols: [MESH_ALPN]` would (no overlap: the
@@ -116,6 +113,10 @@ export class MeshTls {
     });
     this.#server.on('secureConnection', (socket: tls.TLSSocket) => {
       restorePeerX509(socket);
+      // Half-open from here on: a peer proxy's half-close (its client's FIN) must not
+      // end our side before the application's answer went back. Not during the
+      // handshake (see accept).
+      socket.allowHalfOpen = true;
       this.#onAccepted?.(socket);
     });
     this.#rebuild();
@@ -178,6 +179,9 @@ export class MeshTls {
   /** Terminates mesh TLS on an accepted socket (its first bytes unshifted back); see `handle`. */
   accept(socket: Duplex): void {
     this.#requireContext();
+    // The listeners accept half-open sockets; a FIN in the middle of a handshake must
+    // still close at once rather than hold the socket for the handshake timeout.
+    (socket as { allowHalfOpen?: boolean }).allowHalfOpen = false;
     this.#server.emit('connection', socket);
   }
 
