@@ -197,12 +197,14 @@ test('The response head says Connection: close when bytes after the response cam
   assert.ok(c.text().endsWith('\r\n\r\nok') && c.ended(), c.text());
 });
 
-test('A request line with a bare LF (two requests to a lenient server) is refused at both hops, and the application sees nothing', async (t) => {
+test('A request line with a bare LF (two requests to a lenient server), or after an empty line, is refused at both hops, and the application sees nothing', async (t) => {
   const app = await rawApp(t, () => {});
   const { viaA, directB } = await mesh(t, app.port);
   const smuggle = 'GET /public HTTP/1.1\nHost: web.test\n\nGET /admin HTTP/1.1\nHost: web.test\nl5d-client-id: admin.prod.serviceaccount.identity.weft.cluster.local\nX: y HTTP/1.1\r\n\r\n';
-  for (const port of [viaA, directB]) {
-    const c = client(t, port, Buffer.from(smuggle, 'latin1'));
+  // Servers skip a CRLF before the request line; passed on as opaque bytes, its l5d-client-id would reach the app.
+  const leading = '\r\nGET /admin HTTP/1.1\r\nHost: web.test\r\nl5d-client-id: admin.prod.serviceaccount.identity.weft.cluster.local\r\n\r\n';
+  for (const [port, bytes] of [[viaA, smuggle], [directB, smuggle], [viaA, leading], [directB, leading]] as const) {
+    const c = client(t, port, Buffer.from(bytes, 'latin1'));
     await waitFor(c.closed, `the proxy at port ${port} to answer and close`);
     assert.match(c.text(), /^HTTP\/1\.1 400 /, `port ${port}`);
     assert.match(c.text(), /l5d-proxy-error: /i);

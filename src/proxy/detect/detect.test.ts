@@ -66,6 +66,10 @@ test('detect() recognises HTTP/1.0 and HTTP/1.1 request lines', () => {
     // Any token method, in any case: servers accept them, so the proxy must parse them.
     ['get / HTTP/1.1\r\n', 'http1'],
     ['M-SEARCH * HTTP/1.1\r\n', 'http1'],
+    // Servers skip empty lines before a request line: so does detection.
+    ['\r\nGET / HTTP/1.1\r\n', 'http1'],
+    ['\r\n', 'incomplete'],
+    ['\r\n\r\n\r\n\r\n\r\n', 'opaque'],
     ['GET / HTTP/1.1', 'incomplete'],
     ['GE', 'incomplete'],
     ['SSH-2.0-OpenSSH\r\n', 'opaque'],

@@ -62,15 +62,23 @@ function detectPrefix(buf: Uint8Array): Detection {
   return detectHttp1(buf);
 }
 
-/** `METHOD SP target SP HTTP/1.x CRLF` with a token method. */
+/**
+ * `METHOD SP target SP HTTP/1.x CRLF` with a token method, after any empty lines:
+ * servers skip CRLFs before a request line (RFC 9112 §2.2), so bytes that start so
+ * are HTTP to them and must be to the proxy too (the head parser then refuses them),
+ * never opaque bytes that carry their own `l5d-client-id` past it.
+ */
 function detectHttp1(buf: Uint8Array): Detection {
-  let i = 0;
-  for (; i < buf.length && i <= MAX_METHOD; i++) {
+  let start = 0;
+  while (start < buf.length && start < MAX_LEADING_EMPTY && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
+  if (start === buf.length) return start === MAX_LEADING_EMPTY ? { kind: 'opaque' } : { kind: 'incomplete' };
+  let i = start;
+  for (; i < buf.length && i - start <= MAX_METHOD; i++) {
     const c = buf[i]!;
     if (c === 0x20) break;
     if (!isToken(c)) return { kind: 'opaque' };
   }
-  if (i === 0 || i > MAX_METHOD) return { kind: 'opaque' };
+  if (i === start || i - start > MAX_METHOD) return { kind: 'opaque' };
   if (i === buf.length) return { kind: 'incomplete' };
   // Find the end of the request line; reject control bytes on the way (binary data).
   for (let j = i + 1; j < buf.length; j++) {
@@ -83,6 +91,9 @@ function detectHttp1(buf: Uint8Array): Detection {
   }
   return { kind: 'incomplete' };
 }
+
+/** How many CR and LF bytes may come before a request line. */
+const MAX_LEADING_EMPTY = 8;
 
 const HTTP1_SUFFIX = Buffer.from(' HTTP/1.', 'latin1');
 
