@@ -9,12 +9,13 @@ export interface PageRelease {
 }
 
 /**
- * How far the mapped file pages may grow past the working set measured after the
- * last release before the next one: small enough to keep RSS near what is used,
- * large enough that a steady proxy, whose working set does not move, never
- * releases again.
+ * How far the mapped file pages may grow after a release before the next one. A
+ * busy proxy maps this much again within an interval (its hot code and the kernel's
+ * fault-around neighbours: 20+ MB), so it releases every interval and its RSS stays
+ * at what one interval uses; an idle or lightly used one stays below it and does no
+ * work.
  */
-export const PAGE_RELEASE_GROWTH_BYTES = 8 * 1024 * 1024;
+export const PAGE_RELEASE_GROWTH_BYTES = 4 * 1024 * 1024;
 
 /** Failures that say "not now" rather than "never": the schedule goes on. */
 const TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN']);
@@ -32,12 +33,12 @@ export function residentFileBytes(): number {
  * every sidecar.
  *
  * Once at start, then only when needed: every `intervalMs` it reads RssFile (a few
- * µs). One interval after a release that value is the working set (the pages used
- * again); when the mapped files later grow more than
- * {@link PAGE_RELEASE_GROWTH_BYTES} past it (a renewal, a reconnect, new code
- * paths, the compilers warming up), it releases again. An idle or steady proxy
- * does no work; a release costs 3–9 ms on the thread pool plus the minor faults of
- * the pages used again (docs/proxy.md, Memory).
+ * µs), and when the mapped files grew more than {@link PAGE_RELEASE_GROWTH_BYTES}
+ * since the last release ended, it releases again. A busy proxy does so every
+ * interval, so its peak is what one interval maps, not everything it ever ran (a
+ * renewal, a reconnect, the compilers warming up); an idle one does no work. A
+ * release costs 3–9 ms on the thread pool, then the minor faults of the pages used
+ * again, about a millisecond (docs/proxy.md, Memory).
  *
  * A failure (the addon not built, a kernel that refuses) only costs that memory:
  * it is logged once as a warning and the schedule stops.
@@ -56,8 +57,15 @@ export function startPageRelease(options: {
   let timer: NodeJS.Timeout | undefined;
   let first = true;
   let running = false;
-  /** The working set measured one interval after the last release; undefined until then. */
-  let workingSet: number | undefined;
+  /** RssFile when the last release ended; undefined until it could be read. */
+  let afterRelease: number | undefined;
+  const readResident = (): number | undefined => {
+    try {
+      return resident();
+    } catch {
+      return undefined; // /proc unreadable right now (out of descriptors): read again later
+    }
+  };
   let stopped = false;
   const failed = (err: unknown): void => {
     if (stopped) return;
@@ -82,7 +90,7 @@ export function startPageRelease(options: {
     }
     pending.then((r) => {
       running = false;
-      workingSet = undefined;
+      afterRelease = readResident();
       if (stopped) return;
       const fields = { mappings: r.mappings, mb: Math.round(r.fileBytes / 1e5) / 10 };
       if (first) log.info('unused pages released', fields);
@@ -96,14 +104,10 @@ export function startPageRelease(options: {
   const tick = (): void => {
     // A release still running (a slow machine, a very short interval) is not doubled.
     if (running) return;
-    let now: number;
-    try {
-      now = resident();
-    } catch {
-      return; // /proc unreadable right now (out of descriptors): the next tick reads again
-    }
-    if (workingSet === undefined) workingSet = now;
-    else if (now > workingSet + PAGE_RELEASE_GROWTH_BYTES) run();
+    const now = readResident();
+    if (now === undefined) return;
+    if (afterRelease === undefined) afterRelease = now;
+    else if (now > afterRelease + PAGE_RELEASE_GROWTH_BYTES) run();
   };
   timer = setInterval(tick, options.intervalMs);
   timer.unref();
