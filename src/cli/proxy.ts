@@ -91,7 +91,7 @@ const PROXY_OPTIONS: readonly ProxyOption[] = [
   { flags: '--destination-context <json>', description: 'context token sent with every lookup (default {"ns":<namespace of --identity-name>,"pod":$WEFT_PROXY_POD_NAME})', env: 'WEFT_PROXY_DESTINATION_CONTEXT' },
   { flags: '--discovery-timeout <duration>', description: 'how long a request waits for discovery\'s first answer', env: 'WEFT_PROXY_DISCOVERY_TIMEOUT', default: '5s' },
   { flags: '--transparent [bool]', description: 'route by the original destination of iptables-redirected connections (proxy-init)', env: 'WEFT_PROXY_TRANSPARENT', default: 'false' },
-  { flags: '--page-release-interval <duration>', description: 'give back unused pages (the node binary\'s start-up code, free heap) once listening, then check this often whether mapped files grew by 8 MB and give back again; 0 turns it off', env: 'WEFT_PROXY_PAGE_RELEASE_INTERVAL', default: '10s' },
+  { flags: '--page-release-interval <duration>', description: 'give back unused pages (the node binary\'s start-up code, free heap) once listening, then check this often whether mapped files grew by 4 MB and give back again; 0 turns it off', env: 'WEFT_PROXY_PAGE_RELEASE_INTERVAL', default: '10s' },
   { flags: '--log-level <level>', description: `one of ${LOG_LEVELS.join(', ')}`, env: 'WEFT_PROXY_LOG_LEVEL', default: 'info' },
 ];
 
