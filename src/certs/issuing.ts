@@ -33,7 +33,10 @@ export async function processIssuing(ctx: ControllerContext, key: { name: string
   const cert = await ctx.store.get('Certificate', key.name, key.namespace);
   if (cert === undefined) return;
   const issuing = conditionOf(cert, 'Issuing');
-  if (issuing?.status !== 'True') return;
+  if (issuing?.status !== 'True') {
+    await removeStaleNextKey(ctx, cert);
+    return;
+  }
   const revision = (cert.status?.revision ?? 0) + 1;
   const keyPair = await privateKeyFor(ctx, cert);
 
@@ -54,6 +57,18 @@ export async function processIssuing(ctx: ControllerContext, key: { name: string
   } else if (ready?.reason === Reason.Failed) {
     await failIssuance(ctx, cert, ready.message ?? 'The issuer refused the request');
   }
+}
+
+/**
+ * A Certificate that is not issuing has no use for a next private key (as
+ * cert-manager's key manager holds). One is left when the controller stopped
+ * between recording an issuance and deleting the key's Secret: the status already
+ * says the issuance is done, so nothing else would ever remove it.
+ */
+async function removeStaleNextKey(ctx: ControllerContext, cert: Certificate): Promise<void> {
+  const name = nextKeySecretName(cert.metadata.name);
+  const namespace = cert.metadata.namespace ?? 'default';
+  if ((await ctx.store.get('Secret', name, namespace)) !== undefined) await ctx.store.delete('Secret', name, namespace);
 }
 
 interface KeyForIssuance extends ImportedKeyPair {

@@ -71,3 +71,26 @@ async function reached(store: ReturnType<typeof openStore>, stage: Stage): Promi
       return (await store.get('Secret', CERT, 'linkerd')) !== undefined;
   }
 }
+
+test('a next private key left behind by a controller stopped after recording the issuance is removed by the next pass', async (t) => {
+  const dir = tempDir(t);
+  pkiCreate(dir, ['root.linkerd.cluster.local', 'ca.crt', 'ca.key', '--profile', 'root-ca', '--no-password', '--insecure']);
+  const store = openStore({ stateDir: join(dir, 'state') });
+  t.after(() => store.close());
+  await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
+  await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
+  await applyYaml(store, ARTICLE_YAML);
+  const controller = new CertificateController(store);
+  await controller.reconcileAll();
+  const issued = await store.get('Certificate', CERT, 'linkerd');
+  assert.equal(issued!.status?.revision, 1);
+  // The state a kill between the status write and the key's deletion leaves: issued, key still there.
+  await store.apply({
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    metadata: { name: `${CERT}-next-private-key`, namespace: 'linkerd', labels: { 'cert-manager.io/next-private-key': 'true' } },
+    data: { 'tls.key': Buffer.from('stale').toString('base64') },
+  });
+  await controller.reconcileAll();
+  assert.equal(await store.get('Secret', `${CERT}-next-private-key`, 'linkerd'), undefined);
+  assert.equal((await store.get('Certificate', CERT, 'linkerd'))!.status?.revision, 1, 'and nothing was re-issued');
+});
