@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CertificateController } from '../../src/certs/index.ts';
 import { conditionOf } from '../../src/api/index.ts';
 import {
-  ARTICLE_YAML, ManualClock, applyYaml, createTlsSecret, openssl, pkiCreate, storeIn, tempDir, writeSecretFiles,
+  ARTICLE_YAML, ManualClock, applyArticle, applyYaml, createTlsSecret, openssl, pkiCreate, storeIn, tempDir, writeSecretFiles,
 } from './helpers.ts';
 
 const H = 3_600_000;
@@ -15,9 +15,7 @@ async function articleSetup(t: Parameters<typeof tempDir>[0]) {
   const clock = new ManualClock();
   pkiCreate(dir, ['root.linkerd.cluster.local', 'ca.crt', 'ca.key', '--profile', 'root-ca', '--no-password', '--insecure', '--not-after=87600h']);
   const store = storeIn(t, join(dir, 'state'), clock);
-  await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
-  await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
-  await applyYaml(store, ARTICLE_YAML);
+  await applyArticle(store, dir);
   const controller = new CertificateController(store, { clock: clock.now });
   return { dir, clock, store, controller };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CertificateController } from '../../src/certs/index.ts';
 import { createCsr, generateKeyPair } from '../../src/pki/index.ts';
 import { openStore } from '../../src/store/index.ts';
-import { ARTICLE_YAML, ROOT, applyYaml, createTlsSecret, pkiCreate, tempDir } from './helpers.ts';
+import { ROOT, applyArticle, pkiCreate, tempDir } from './helpers.ts';
 
 function weft(stateDir: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'weft.js'), ...args, '--state-dir', stateDir], { encoding: 'utf8' });
@@ -18,9 +18,7 @@ test('weft certs status, renew and inspect show and drive what the controller do
   pkiCreate(dir, ['root.linkerd.cluster.local', 'ca.crt', 'ca.key', '--profile', 'root-ca', '--no-password', '--insecure']);
   const store = openStore({ stateDir });
   t.after(() => store.close());
-  await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
-  await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
-  await applyYaml(store, ARTICLE_YAML);
+  await applyArticle(store, dir);
   const controller = new CertificateController(store);
   await controller.reconcileAll();
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CertificateController } from '../../src/certs/index.ts';
 import { conditionOf } from '../../src/api/index.ts';
 import { openStore } from '../../src/store/index.ts';
-import { ARTICLE_YAML, applyYaml, createTlsSecret, openssl, pkiCreate, tempDir, writeSecretFiles } from './helpers.ts';
+import { applyArticle, openssl, pkiCreate, tempDir, writeSecretFiles } from './helpers.ts';
 
 const CERT = 'linkerd-identity-issuer';
 
@@ -23,9 +23,7 @@ test('killing the controller during an issuance leaves a consistent store and ex
     const stateDir = join(dir, `state-${stage}`);
     const store = openStore({ stateDir });
     t.after(() => store.close());
-    await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
-    await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
-    await applyYaml(store, ARTICLE_YAML);
+    await applyArticle(store, dir);
 
     const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'run-controller.ts'), stateDir], { stdio: 'ignore' });
     t.after(() => child.kill('SIGKILL'));
@@ -77,9 +75,7 @@ test('a next private key left behind by a controller stopped after recording the
   pkiCreate(dir, ['root.linkerd.cluster.local', 'ca.crt', 'ca.key', '--profile', 'root-ca', '--no-password', '--insecure']);
   const store = openStore({ stateDir: join(dir, 'state') });
   t.after(() => store.close());
-  await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
-  await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
-  await applyYaml(store, ARTICLE_YAML);
+  await applyArticle(store, dir);
   const controller = new CertificateController(store);
   await controller.reconcileAll();
   const issued = await store.get('Certificate', CERT, 'linkerd');

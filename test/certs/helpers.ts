@@ -65,6 +65,16 @@ export async function createTlsSecret(store: ResourceStore, name: string, namesp
   });
 }
 
+/**
+ * The article's objects in `store`: namespace `linkerd`, the trust anchor Secret from
+ * `dir`'s ca.crt and ca.key (made by `weft pki create`), its Issuer and Certificate.
+ */
+export async function applyArticle(store: ResourceStore, dir: string): Promise<void> {
+  await store.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } });
+  await createTlsSecret(store, 'linkerd-trust-anchor', 'linkerd', join(dir, 'ca.crt'), join(dir, 'ca.key'));
+  await applyYaml(store, ARTICLE_YAML);
+}
+
 /** Writes a Secret's data keys as files into `dir` and returns their paths. */
 export function writeSecretFiles(secret: { data?: Record<string, string> }, dir: string): Record<string, string> {
   const paths: Record<string, string> = {};
