@@ -5,6 +5,7 @@
  * first (bounded by `DETECT_CAPACITY` and a timeout), then decides; anything it does
  * not recognise is forwarded untouched as opaque TCP rather than refused.
  */
+import { TCHAR } from '../tchar.ts';
 import { parseClientHello } from './client-hello.ts';
 
 /** What the first bytes of a connection are. `incomplete`: read more, then ask again. */
@@ -76,7 +77,10 @@ function detectHttp1(buf: Uint8Array): Detection {
   for (; i < buf.length && i - start <= MAX_METHOD; i++) {
     const c = buf[i]!;
     if (c === 0x20) break;
-    if (!isToken(c)) return { kind: 'opaque' };
+    // Methods are tokens, in any case: servers accept `get` as a method of its own, so
+    // a request spelled so must be parsed (its `l5d-client-id` dropped and set by the
+    // proxy), not passed through as opaque bytes.
+    if (TCHAR[c] !== 1) return { kind: 'opaque' };
   }
   if (i === start || i - start > MAX_METHOD) return { kind: 'opaque' };
   if (i === buf.length) return { kind: 'incomplete' };
@@ -105,11 +109,3 @@ function endsWithHttp1(buf: Uint8Array, lineEnd: number): boolean {
   return minor === 0x30 || minor === 0x31;
 }
 
-/**
- * Methods are tokens (RFC 9110 tchar), in any case: servers accept `get` as a method
- * of its own, so a request spelled so must be parsed (its `l5d-client-id` dropped and
- * set by the proxy), not passed through as opaque bytes.
- */
-function isToken(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
-}

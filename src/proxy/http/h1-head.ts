@@ -4,6 +4,7 @@
  * connection reuse (Connection) and routing (Host). Everything else passes through
  * as the bytes the client sent.
  */
+import { TCHAR } from '../tchar.ts';
 
 /** How a message body is delimited. `eof`: until the connection closes (responses only). */
 export type BodyKind = 'none' | 'length' | 'chunked' | 'eof';
@@ -286,18 +287,6 @@ export function closingResponseHead(buf: Buffer, end: number): Buffer {
   return Buffer.from(`${out}Connection: ${tokens}\r\n\r\n`, 'latin1');
 }
 
-/**
- * RFC 9110 `tchar`, the bytes of a field name (a token), indexed by char code: a name
- * made only of them cannot start with whitespace (an obsolete folded line) or carry
- * whitespace before its colon.
- */
-const TCHAR = (() => {
-  const t = new Uint8Array(256);
-  for (const c of "!#$%&'*+-.^_`|~") t[c.charCodeAt(0)] = 1;
-  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
-  for (let c = 0x41; c <= 0x5a; c++) t[c] = t[c | 0x20] = 1;
-  return t;
-})();
 
 /**
  * The colon of the field line `b[pos, e)` (a header or trailer line, without its CRLF),
