@@ -327,8 +327,11 @@ function nameIs(s: string, pos: number, lower: string): boolean {
  * would see as part of the value).
  */
 function value(s: string, colon: number, e: number): string {
-  let a = colon + 1;
-  let b = e;
+  return trimOws(s, colon + 1, e);
+}
+
+/** `s[a, b)` without the spaces and tabs at either end. */
+function trimOws(s: string, a: number, b: number): string {
   while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
   while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
   return s.slice(a, b);
@@ -342,13 +345,8 @@ function value(s: string, colon: number, e: number): string {
 function chunkedLast(v: string): boolean {
   const codings = v.toLowerCase().split(',');
   for (let i = 0; i < codings.length; i++) {
-    let t = codings[i]!;
-    let a = 0;
-    let b = t.length;
-    while (a < b && (t.charCodeAt(a) === 0x20 || t.charCodeAt(a) === 0x09)) a++;
-    while (b > a && (t.charCodeAt(b - 1) === 0x20 || t.charCodeAt(b - 1) === 0x09)) b--;
-    t = t.slice(a, b);
-    if ((t === 'chunked') !== (i === codings.length - 1)) return false;
+    const t = codings[i]!;
+    if ((trimOws(t, 0, t.length) === 'chunked') !== (i === codings.length - 1)) return false;
   }
   return true;
 }
