@@ -207,23 +207,35 @@ export function huffmanEncodedLength(s: string): number {
  * The caller sized `dst` with huffmanEncodedLength.
  */
 export function huffmanEncode(s: string, dst: Uint8Array, offset: number): number {
-  // Bits accumulate in a number below 2^38 (< 8 pending + 30 new), exact in a double.
+  // Pending bits stay below 8, and a code is pushed at most 24 bits at a time
+  // (longer ones in two parts), so the accumulator fits in 31 bits: int32 ops only.
   let acc = 0;
   let bits = 0;
   let o = offset;
   for (let i = 0; i < s.length; i++) {
     const sym = s.charCodeAt(i) & 0xff;
-    const len = HUFFMAN_CODES[sym * 2 + 1]!;
-    acc = acc * 2 ** len + HUFFMAN_CODES[sym * 2]!;
+    let code = HUFFMAN_CODES[sym * 2]!;
+    let len = HUFFMAN_CODES[sym * 2 + 1]!;
+    if (len > 24) {
+      acc = (acc << (len - 16)) | (code >>> 16);
+      bits += len - 16;
+      while (bits >= 8) {
+        bits -= 8;
+        dst[o++] = acc >>> bits;
+      }
+      acc &= (1 << bits) - 1;
+      code &= 0xffff;
+      len = 16;
+    }
+    acc = (acc << len) | code;
     bits += len;
     while (bits >= 8) {
       bits -= 8;
-      const div = 2 ** bits;
-      const byte = Math.floor(acc / div);
-      dst[o++] = byte;
-      acc -= byte * div;
+      dst[o++] = acc >>> bits;
     }
+    acc &= (1 << bits) - 1;
   }
-  if (bits > 0) dst[o++] = (acc * 2 ** (8 - bits) + (2 ** (8 - bits) - 1)) & 0xff;
+  // Pad with the most significant bits of EOS (all ones).
+  if (bits > 0) dst[o++] = (acc << (8 - bits)) | (0xff >>> bits);
   return o;
 }

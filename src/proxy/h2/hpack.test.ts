@@ -112,6 +112,8 @@ test('HpackEncoder writes integers at every prefix boundary and they decode back
   }
   // C.1.3: 42 on an 8-bit boundary needs no continuation; our 7-bit lengths: 42 → 2a.
   assert.deepEqual([...encoder.encode(['x', 'y'.repeat(42)]).subarray(0, 4)], [0x00, 0x01, 0x78, 0x2a]);
+  // 1337 (RFC 7541 C.1.2's value) as a 7-bit length: 7f, 1210 = ba 09.
+  assert.deepEqual([...encoder.encode(['x', 'y'.repeat(1337)]).subarray(3, 6)], [0x7f, 0xba, 0x09]);
 });
 
 const malformed: readonly (readonly [string, string, RegExp])[] = [
@@ -201,8 +203,19 @@ test('HpackDecoder decodes a Uint8Array view into a larger buffer', () => {
   assert.deepEqual(new HpackDecoder(1000).decode(backing.subarray(1, 3)), [':method', 'GET', ':path', '/']);
 });
 
+test('HpackEncoder starts its first block, and only that one, with a table size update to 0', () => {
+  const encoder = new HpackEncoder();
+  assert.deepEqual([...encoder.encode([':method', 'GET'])], [0x20, 0x82]);
+  assert.deepEqual([...encoder.encode([':method', 'GET'])], [0x82]);
+  assert.deepEqual([...new HpackEncoder().encode([])], [0x20]);
+  const decoder = new HpackDecoder(1000);
+  assert.deepEqual(decoder.decode(new HpackEncoder().encode([':path', '/x'])), [':path', '/x']);
+  assert.equal(decoder.tableSize, 0);
+});
+
 test('HpackEncoder uses indexed fields, indexed names and never-indexed sensitive fields', () => {
   const encoder = new HpackEncoder();
+  encoder.encode([]); // past the first block's size update
   assert.deepEqual([...encoder.encode([':method', 'POST', ':scheme', 'http'])], [0x83, 0x86]);
   // content-type (31 = 15 + 16) without indexing: 0f 10, then the value.
   assert.deepEqual([...encoder.encode(['content-type', 'a'])], [0x0f, 0x10, 0x01, 0x61]);
@@ -219,8 +232,8 @@ test('HpackEncoder uses indexed fields, indexed names and never-indexed sensitiv
 test('HpackEncoder with Huffman writes shorter strings that decode back', () => {
   const plain = new HpackEncoder().encode([':authority', 'www.example.com']);
   const huffman = new HpackEncoder({ huffman: true }).encode([':authority', 'www.example.com']);
-  // As RFC 7541 C.4.1 but without indexing: 01 8c f1e3c2e5f23a6ba0ab90f4ff.
-  assert.equal(huffman.toString('hex'), '018cf1e3c2e5f23a6ba0ab90f4ff');
+  // The size update, then as RFC 7541 C.4.1 but without indexing: 01 8c f1e3c2e5f23a6ba0ab90f4ff.
+  assert.equal(huffman.toString('hex'), '20018cf1e3c2e5f23a6ba0ab90f4ff');
   assert.ok(huffman.length < plain.length);
   assert.deepEqual(new HpackDecoder(1000).decode(huffman), [':authority', 'www.example.com']);
 });
