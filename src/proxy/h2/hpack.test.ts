@@ -326,3 +326,38 @@ test('the static table has the 61 RFC 7541 Appendix A entries and lookups pick t
   assert.equal(STATIC_FIELD_INDEX.get('user-agent\u0000'), 58);
   assert.equal(STATIC_FIELD_INDEX.size, 61);
 });
+
+test('HpackDecoder fails only with its own errors on random and mutated blocks (fuzz)', () => {
+  const random = lcg(9113);
+  const seeds = [
+    hex('828684418cf1e3c2e5f23a6ba0ab90f4ff'),
+    hex('488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3'),
+    new HpackEncoder({ huffman: true }).encode(['x-a', 'caf\u00e9', 'cookie', 'a=b', ':path', '/x']),
+  ];
+  let decoded = 0;
+  // One long-lived decoder too, carrying whatever table the noise left between blocks.
+  const shared = new HpackDecoder(2000, 256);
+  for (let round = 0; round < 20_000; round++) {
+    let block: Buffer;
+    if (round % 2 === 0) {
+      block = Buffer.from(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+    } else {
+      block = Buffer.from(seeds[round % seeds.length]!);
+      for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--) {
+        block[Math.floor(random() * block.length)] = Math.floor(random() * 256);
+      }
+      if (random() < 0.3) block = block.subarray(0, Math.floor(random() * block.length));
+    }
+    const decoder = round % 3 === 0 ? shared : new HpackDecoder(2000, 256);
+    try {
+      const list = decoder.decode(block);
+      assert.equal(list.length % 2, 0);
+      decoded++;
+    } catch (err) {
+      if (!(err instanceof HpackError) && !(err instanceof HeaderListTooLargeError)) {
+        assert.fail(`block ${block.toString('hex')} threw ${String(err)}`);
+      }
+    }
+  }
+  assert.ok(decoded > 0);
+});
