@@ -83,11 +83,17 @@ export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
 );
 
 /**
- * `name + "\0" + value` → static index of that exact field (`:method\0POST` → 3).
- * NUL cannot occur in a valid field name, so the key is unambiguous.
+ * Name → value → static index of that exact field (`:method` → `POST` → 3). Nested
+ * rather than keyed by `name + value`: the encoder looks up every field, and most
+ * names are not in the table, so no key string is built per field.
  */
-export const STATIC_FIELD_INDEX: ReadonlyMap<string, number> = new Map(
-  Array.from({ length: STATIC_TABLE_LENGTH }, (_, k) => k + 1).map(
-    (i) => [`${STATIC_TABLE[2 * (i - 1)]!}\0${STATIC_TABLE[2 * (i - 1) + 1]!}`, i] as const,
-  ),
-);
+export const STATIC_FIELD_INDEX: ReadonlyMap<string, ReadonlyMap<string, number>> = (() => {
+  const byName = new Map<string, Map<string, number>>();
+  for (let i = 1; i <= STATIC_TABLE_LENGTH; i++) {
+    const name = STATIC_TABLE[2 * (i - 1)]!;
+    let byValue = byName.get(name);
+    if (byValue === undefined) byName.set(name, (byValue = new Map()));
+    byValue.set(STATIC_TABLE[2 * (i - 1) + 1]!, i);
+  }
+  return byName;
+})();

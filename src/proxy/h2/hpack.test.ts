@@ -321,10 +321,10 @@ test('the static table has the 61 RFC 7541 Appendix A entries and lookups pick t
   assert.equal(STATIC_NAME_INDEX.get(':method'), 2);
   assert.equal(STATIC_NAME_INDEX.get(':status'), 8);
   assert.equal(STATIC_NAME_INDEX.get('www-authenticate'), 61);
-  assert.equal(STATIC_FIELD_INDEX.get(':status\u0000404'), 13);
-  assert.equal(STATIC_FIELD_INDEX.get('accept-encoding\u0000gzip, deflate'), 16);
-  assert.equal(STATIC_FIELD_INDEX.get('user-agent\u0000'), 58);
-  assert.equal(STATIC_FIELD_INDEX.size, 61);
+  assert.equal(STATIC_FIELD_INDEX.get(':status')?.get('404'), 13);
+  assert.equal(STATIC_FIELD_INDEX.get('accept-encoding')?.get('gzip, deflate'), 16);
+  assert.equal(STATIC_FIELD_INDEX.get('user-agent')?.get(''), 58);
+  assert.equal([...STATIC_FIELD_INDEX.values()].reduce((n, m) => n + m.size, 0), 61);
 });
 
 test('HpackDecoder fails only with its own errors on random and mutated blocks (fuzz)', () => {

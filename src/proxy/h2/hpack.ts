@@ -366,17 +366,15 @@ export class HpackEncoder {
       const value = headers[i + 1]!;
       const sensitive =
         name === 'authorization' || name === 'proxy-authorization' || (name === 'cookie' && value.length < 20);
-      const nameIndex = STATIC_NAME_INDEX.get(name);
-      // Only names in the static table can match a whole entry: no key string is
-      // built for the others (most custom headers).
-      if (nameIndex !== undefined && !sensitive) {
-        const full = STATIC_FIELD_INDEX.get(`${name}\0${value}`);
+      if (!sensitive) {
+        const full = STATIC_FIELD_INDEX.get(name)?.get(value);
         if (full !== undefined) {
           o = writeInteger(buf, o, 0x80, 0x7f, full);
           continue;
         }
       }
       // 0001xxxx never indexed, 0000xxxx without indexing; both with a 4-bit index.
+      const nameIndex = STATIC_NAME_INDEX.get(name);
       o = writeInteger(buf, o, sensitive ? 0x10 : 0x00, 0x0f, nameIndex ?? 0);
       if (nameIndex === undefined) o = this.#writeString(buf, o, name);
       o = this.#writeString(buf, o, value);
