@@ -229,6 +229,20 @@ test('HpackEncoder uses indexed fields, indexed names and never-indexed sensitiv
   assert.equal(encoder.encode(['cookie', 'session=0123456789abcdef'])[0], 0x0f);
 });
 
+test('HpackDecoder reports never-indexed fields and HpackEncoder forwards them never-indexed', () => {
+  const decoder = new HpackDecoder(1000);
+  // C.2.3's password: secret (never indexed), then x-a: b without indexing.
+  assert.deepEqual(decoder.decode(hex('100870617373776f726406736563726574 0003782d610162')), ['password', 'secret', 'x-a', 'b']);
+  assert.deepEqual(decoder.neverIndexed, ['password']);
+  const encoder = new HpackEncoder();
+  encoder.encode([]);
+  const block = encoder.encode(['password', 'secret', 'x-a', 'b'], decoder.neverIndexed);
+  assert.equal(block.toString('hex'), '100870617373776f726406736563726574' + '0003782d610162');
+  assert.deepEqual(decoder.decode(block), ['password', 'secret', 'x-a', 'b']);
+  assert.deepEqual(decoder.decode(hex('82')), [':method', 'GET']);
+  assert.deepEqual(decoder.neverIndexed, []);
+});
+
 test('HpackEncoder with Huffman writes shorter strings that decode back', () => {
   const plain = new HpackEncoder().encode([':authority', 'www.example.com']);
   const huffman = new HpackEncoder({ huffman: true }).encode([':authority', 'www.example.com']);

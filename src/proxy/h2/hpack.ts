@@ -82,6 +82,7 @@ export class HpackDecoder {
   #buf: Buffer = Buffer.alloc(0);
   #pos = 0;
   #end = 0;
+  #neverIndexed: string[] = NONE;
   /** Reused output of the Huffman decoder; grows to the longest string seen. */
   #scratch: Buffer = Buffer.allocUnsafe(256);
 
@@ -105,6 +106,16 @@ export class HpackDecoder {
   /** Number of entries in the dynamic table. */
   get tableLength(): number {
     return this.#count;
+  }
+
+  /**
+   * Names of the fields the last decoded block sent in the never-indexed form (RFC
+   * 7541 §6.2.3), in order; empty (a shared array) in the usual case. An
+   * intermediary must re-encode those fields the same way: pass this list to
+   * HpackEncoder#encode for the forwarded block.
+   */
+  get neverIndexed(): readonly string[] {
+    return this.#neverIndexed;
   }
 
   /**
@@ -141,6 +152,7 @@ export class HpackDecoder {
     const end = this.#end;
     const out: string[] = [];
     const limit = this.#maxHeaderListSize;
+    this.#neverIndexed = NONE;
     let listSize = 0;
     let fieldSeen = false;
     while (this.#pos < end) {
@@ -180,6 +192,10 @@ export class HpackDecoder {
         const index = this.#integer(0x0f);
         name = index === 0 ? this.#string() : this.#name(index);
         value = this.#string();
+        if (first >= 0x10) {
+          if (this.#neverIndexed === NONE) this.#neverIndexed = [];
+          this.#neverIndexed.push(name);
+        }
       }
       if (this.#updateRequired) {
         throw new HpackError('Close the connection: header block must start with a dynamic table size update');
@@ -307,6 +323,8 @@ export class HpackDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The shared empty HpackDecoder#neverIndexed: no allocation per block in the usual case. */
+const NONE: string[] = [];
 
 /** Up to this length the encoder copies a string by hand: measured faster than Buffer#write (19 vs 37 ns at 8 bytes, even at ~24, 2× slower at 48). */
 const SHORT_STRING = 24;
@@ -347,9 +365,11 @@ export class HpackEncoder {
 
   /**
    * Encodes [name0, value0, …] (names lower case, latin1 strings) as one header
-   * block, in order. The returned Buffer is the caller's.
+   * block, in order. The returned Buffer is the caller's. Fields named in
+   * `neverIndexed` (HpackDecoder#neverIndexed of the block being forwarded) are sent
+   * never-indexed as well, as RFC 7541 §6.2.3 requires of an intermediary.
    */
-  encode(headers: readonly string[]): Buffer {
+  encode(headers: readonly string[], neverIndexed: readonly string[] = NONE): Buffer {
     // Upper bound: per field a 6-byte integer for the index and for each length,
     // plus the raw strings (Huffman is used only when it is shorter).
     let bound = 1;
@@ -365,7 +385,10 @@ export class HpackEncoder {
       const name = headers[i]!;
       const value = headers[i + 1]!;
       const sensitive =
-        name === 'authorization' || name === 'proxy-authorization' || (name === 'cookie' && value.length < 20);
+        name === 'authorization' ||
+        name === 'proxy-authorization' ||
+        (name === 'cookie' && value.length < 20) ||
+        (neverIndexed.length > 0 && neverIndexed.includes(name));
       if (!sensitive) {
         const full = STATIC_FIELD_INDEX.get(name)?.get(value);
         if (full !== undefined) {
