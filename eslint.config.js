@@ -24,7 +24,7 @@ export default tseslint.config(
           // an area whose clients run in other processes also has a light client door,
           // '../identity/client.ts' (the sidecar loads no service code through it).
           // Test helpers under test/ are shared freely by tests and benches.
-          regex: '^(?!(\\.\\./)+(src/)?[a-z-]+/(index|client)\\.ts$)(?!(\\.\\./)+test/)(\\.\\./)+.*/.+',
+          regex: '^(?!(\\.\\./)+(src/)?[a-z0-9-]+/(index|client)\\.ts$)(?!(\\.\\./)+test/)(\\.\\./)+.*/.+',
           message: 'Import another area through its index.ts door (or, for a client of its service, its client.ts door).',
         }],
       }],

@@ -1,14 +1,13 @@
 /**
  * What the inbound and outbound stages share inside one proxy process.
  */
-import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { ProxyConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import type { ProxyMetrics } from './metrics/index.ts';
 import type { MeshTls } from './tls/index.ts';
 import type { ConnectionPool } from './tcp/index.ts';
-import type { H2Proxy } from './http/index.ts';
+import type { H2Connection, H2Relay } from './h2/index.ts';
 
 /** Shared state of a running proxy. */
 export type ProxyContext = {
@@ -20,9 +19,9 @@ export type ProxyContext = {
   upstreams: ConnectionPool;
   /** Inbound connections to the local application. */
   apps: ConnectionPool;
-  /** Multiplexed HTTP/2 client sessions by endpoint key. */
-  h2Sessions: Map<string, http2.ClientHttp2Session>;
-  h2: H2Proxy;
+  /** Multiplexed HTTP/2 client connections by endpoint key. */
+  h2Sessions: Map<string, H2Connection>;
+  h2: H2Relay;
   /** Accepted connections, with a graceful-stop hook, for draining. */
   live: Map<Duplex, () => void>;
   /** True once /shutdown was requested. */

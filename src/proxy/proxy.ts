@@ -11,7 +11,7 @@ import type http from 'node:http';
 import { createAdminServer } from './admin/index.ts';
 import type { OriginalDestination, ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
-import { H2Proxy } from './http/index.ts';
+import { H2Relay } from './h2/index.ts';
 import { IdleSweeper } from './idle-sweeper.ts';
 import { Inbound } from './inbound/index.ts';
 import { Logger } from './log.ts';
@@ -55,7 +55,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     upstreams: new ConnectionPool({ idleMs: MESH_IDLE_MS }),
     apps: new ConnectionPool({ idleMs: APP_IDLE_MS }),
     h2Sessions: new Map(),
-    h2: new H2Proxy(log),
+    h2: new H2Relay(log, config.maxHeadBytes),
     live: new Map(),
     draining: false,
   };

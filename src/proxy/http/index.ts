@@ -1,10 +1,8 @@
 /**
- * HTTP stage: the HTTP/1 framing-aware session, the HTTP/2 proxy and proxy errors.
+ * HTTP/1 stage: the framing-aware session, its head parser and body framer, and proxy errors.
  */
 export { H1Session } from './h1-session.ts';
 export type { H1SessionOptions } from './h1-session.ts';
-export { H2Proxy, loadHttp2, connectH2 } from './h2-proxy.ts';
-export type { H2ConnectionOptions, H2Target } from './h2-proxy.ts';
 export { ProxyHttpError } from './proxy-error.ts';
 export { parseRequestHead, parseResponseHead, headEnd } from './h1-head.ts';
 export type { RequestHead, ResponseHead, BodyKind } from './h1-head.ts';

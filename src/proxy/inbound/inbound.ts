@@ -3,19 +3,19 @@
  * local application.
  *
  *   accept ─▶ detect ─┬─ TLS with SNI = our identity ─▶ mesh TLS ─▶ transport header ─┬─ http1 ─▶ H1Session (+ l5d-client-id)
- *                     │                                                                ├─ h2    ─▶ H2Proxy   (+ l5d-client-id)
+ *                     │                                                                ├─ h2    ─▶ H2Relay   (+ l5d-client-id)
  *                     │                                                                └─ opaque ─▶ pipe to 127.0.0.1:<port>
  *                     ├─ http1 / h2 (plain client, tls="no_identity") ─▶ forward port
  *                     └─ other TLS (the application's own), opaque, timeout ─▶ pipe to forward port
  */
-import type http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
-import { connectH2, H1Session, ProxyHttpError, type H2Target } from '../http/index.ts';
+import type { H2Connection, H2Target } from '../h2/index.ts';
+import { H1Session, ProxyHttpError } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
 import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener, type PooledConnection } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
@@ -188,9 +188,9 @@ export class Inbound {
       addHeaders: clientId === undefined ? undefined : { 'l5d-client-id': clientId },
       dropHeaders: DROP_HEADERS,
       route: (authority, cb) => {
-        const session = this.#appH2(key, port);
-        if (last === undefined || last.session !== session || authority !== lastAuthority) {
-          last = { session, stats: this.#stats(authority, tlsLabel, clientId) };
+        const upstream = this.#appH2(key, port);
+        if (last === undefined || last.upstream !== upstream || authority !== lastAuthority) {
+          last = { upstream, stats: this.#stats(authority, tlsLabel, clientId) };
           lastAuthority = authority;
         }
         cb(null, last);
@@ -198,22 +198,21 @@ export class Inbound {
     });
   }
 
-  /** The h2c session to the application on `port` (`key` names it in the context). */
-  #appH2(key: string, port: number): http2.ClientHttp2Session {
+  /** The h2c connection to the application on `port` (`key` names it in the context). */
+  #appH2(key: string, port: number): H2Connection {
     const ctx = this.#ctx;
-    let session = ctx.h2Sessions.get(key);
-    if (session === undefined || session.closed || session.destroyed) {
-      const s = connectH2(`${ctx.config.inboundForwardHost}:${port}`);
-      s.on('error', (err) => ctx.log.debug('h2 app session error', { port, reason: err.message }));
-      const forget = (): void => {
-        if (ctx.h2Sessions.get(key) === s) ctx.h2Sessions.delete(key);
-      };
-      s.on('close', forget);
-      s.on('goaway', forget);
+    let upstream = ctx.h2Sessions.get(key);
+    if (upstream === undefined || !upstream.usable) {
+      const socket = net.connect({ host: ctx.config.inboundForwardHost, port, noDelay: true });
+      socket.on('error', (err) => ctx.log.debug('h2 app connection error', { port, reason: err.message }));
+      const s = ctx.h2.connect(socket);
       ctx.h2Sessions.set(key, s);
-      session = s;
+      s.onGone(() => {
+        if (ctx.h2Sessions.get(key) === s) ctx.h2Sessions.delete(key);
+      });
+      upstream = s;
     }
-    return session;
+    return upstream;
   }
 
   #opaque(socket: Duplex, port: number, tlsLabel: TlsLabel, clientId: string | undefined, initial: Buffer | undefined): void {

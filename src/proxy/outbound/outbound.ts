@@ -2,7 +2,7 @@
  * The outbound side: connections from the local application to other workloads.
  *
  *   accept ─▶ (opaque port or opaque hint? skip) ─▶ detect ─┬─ http1 ─▶ H1Session ─▶ pool ─▶ mesh TLS / plain
- *                                                           ├─ h2    ─▶ H2Proxy   ─▶ h2 session per endpoint
+ *                                                           ├─ h2    ─▶ H2Relay   ─▶ h2 connection per endpoint
  *                                                           └─ tls, opaque, timeout ─▶ pipe (needs a target)
  *
  * The target is the connection's original destination (transparent mode, from
@@ -12,14 +12,14 @@
  * endpoint by power of two choices over peak-EWMA load; the endpoint set follows
  * discovery live.
  */
-import type http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EndpointLoad, pickP2c } from '../balance/index.ts';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { meshOpener, openMesh, plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
-import { connectH2, H1Session, ProxyHttpError, type H2Target, type RequestHead } from '../http/index.ts';
+import type { H2Connection, H2Target } from '../h2/index.ts';
+import { H1Session, ProxyHttpError, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
 import { encodeTransportHeader, pipeWhenOpen, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
 import { normalizeAuthority, type Destination, type DestinationHandle, type Discovery, type Endpoint } from './discovery.ts';
@@ -78,7 +78,7 @@ export class Outbound {
   readonly #discovery: Discovery;
   readonly #routes = new Map<string, Route>();
   readonly #h2Waiting = new Map<string, Array<(err: Error | null, t?: H2Target) => void>>();
-  readonly #h2Targets = new WeakMap<http2.ClientHttp2Session, H2Target>();
+  readonly #h2Targets = new WeakMap<H2Connection, H2Target>();
 
   constructor(ctx: ProxyContext, discovery: Discovery) {
     this.#ctx = ctx;
@@ -340,7 +340,7 @@ export class Outbound {
       return;
     }
     const s = this.#ctx.h2Sessions.get(target.key);
-    if (s !== undefined && !s.closed && !s.destroyed) {
+    if (s !== undefined && s.usable) {
       cb(null, this.#h2Target(s, target));
       return;
     }
@@ -351,11 +351,11 @@ export class Outbound {
   }
 
   /** The `H2Target` of a session and endpoint, made once per session. */
-  #h2Target(session: http2.ClientHttp2Session, target: Target): H2Target {
-    let t = this.#h2Targets.get(session);
+  #h2Target(upstream: H2Connection, target: Target): H2Target {
+    let t = this.#h2Targets.get(upstream);
     if (t === undefined || t.stats !== target.stats) {
-      t = { session, stats: target.stats };
-      this.#h2Targets.set(session, t);
+      t = { upstream, stats: target.stats };
+      this.#h2Targets.set(upstream, t);
     }
     return t;
   }
@@ -368,7 +368,7 @@ export class Outbound {
   #h2Session(target: Target, dest: Destination, cb: (err: Error | null, t?: H2Target) => void): void {
     const ctx = this.#ctx;
     const existing = ctx.h2Sessions.get(target.key);
-    if (existing !== undefined && !existing.closed && !existing.destroyed) {
+    if (existing !== undefined && existing.usable) {
       cb(null, this.#h2Target(existing, target));
       return;
     }
@@ -379,7 +379,7 @@ export class Outbound {
     }
     waiting = [cb];
     this.#h2Waiting.set(target.key, waiting);
-    const settle = (err: Error | null, s?: http2.ClientHttp2Session): void => {
+    const settle = (err: Error | null, s?: H2Connection): void => {
       const list = this.#h2Waiting.get(target.key) ?? [];
       this.#h2Waiting.delete(target.key);
       for (const w of list) {
@@ -389,14 +389,11 @@ export class Outbound {
     };
     const { ep } = target;
     const start = (socket: Duplex): void => {
-      const s = connectH2(dest.authority, socket);
-      s.on('error', (err) => ctx.log.debug('h2 session error', { endpoint: `${ep.host}:${ep.port}`, reason: err.message }));
-      const forget = (): void => {
-        if (ctx.h2Sessions.get(target.key) === s) ctx.h2Sessions.delete(target.key);
-      };
-      s.on('close', forget);
-      s.on('goaway', forget);
+      const s = ctx.h2.connect(socket);
       ctx.h2Sessions.set(target.key, s);
+      s.onGone(() => {
+        if (ctx.h2Sessions.get(target.key) === s) ctx.h2Sessions.delete(target.key);
+      });
       settle(null, s);
     };
     if (ep.identity === undefined) {

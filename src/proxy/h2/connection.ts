@@ -1,0 +1,620 @@
+/**
+ * One HTTP/2 connection as the relay sees it: frames read from a socket and checked
+ * against the protocol's connection rules, flow-control windows in both directions,
+ * HPACK state, and frames written in one batch per event-loop turn. It knows streams
+ * only as `RelayStream`s and hands every stream event to its `StreamHandler` (the
+ * relay), which joins a stream on this connection to one on another.
+ *
+ * A connection is a server to a downstream client (it accepts streams) or a client to
+ * an upstream (it opens them). Both advertise the same windows: 1 MiB per stream and
+ * 8 MiB for the connection, so a large message crosses a hop without waiting for a
+ * WINDOW_UPDATE round trip. Credit goes back to a sender only when its bytes were
+ * handed to the other side, so a slow reader slows its writer and the proxy holds at
+ * most the windows it advertised.
+ */
+import type { Duplex } from 'node:stream';
+import {
+  CLIENT_PREFACE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, ErrorCode, Flag, FRAME_HEADER_LENGTH, FrameType,
+  goawayFrame, H2ConnectionError, MAX_WINDOW, pingAckFrame, rstStreamFrame, Setting, SETTINGS_ACK, settingsFrame,
+  windowUpdateFrame, writeFrameHeader,
+} from './frame.ts';
+import { HeaderListTooLargeError, HpackDecoder, HpackEncoder } from './hpack.ts';
+import type { RelayStream, StreamHalf } from './relay-stream.ts';
+
+/** The receive window of each stream this proxy advertises. */
+export const STREAM_WINDOW = 1 << 20;
+/** The connection-level receive window this proxy opens to after the preface. */
+export const CONNECTION_WINDOW = 8 << 20;
+/** Streams a client may have open on one downstream connection. */
+export const MAX_CONCURRENT_STREAMS = 1024;
+/** Above this many bytes waiting in the socket, no more DATA is queued on it until 'drain'. */
+const CONGESTED_BYTES = 1 << 20;
+/** A peer that lets this much pile up unread (PING or SETTINGS floods) is cut off. */
+const FLOOD_BYTES = 16 << 20;
+/** Client resets a connection may spend at once, and regains per second (rapid reset, CVE-2023-44487). */
+const RESET_BURST = 1000;
+const RESETS_PER_SECOND = 200;
+/** How long a connection ended with GOAWAY may take to close before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/** What a connection reports; the relay implements it. */
+export type StreamHandler = {
+  /** A new stream from a downstream client: its decoded request header block. */
+  onRequest(conn: H2Connection, id: number, fields: string[], endStream: boolean): void;
+  /** A new stream whose header block exceeded the limit (decoded, then dropped). */
+  onRequestTooLarge(conn: H2Connection, id: number, endStream: boolean): void;
+  /** A header block on a known stream (response headers, or trailers either way); undefined when too large. */
+  onHeaders(conn: H2Connection, stream: RelayStream, fields: string[] | undefined, endStream: boolean): void;
+  /** DATA on a known stream, padding removed; flow control already accounted. */
+  onData(conn: H2Connection, stream: RelayStream, payload: Buffer, endStream: boolean): void;
+  /** The peer reset a known stream. */
+  onReset(conn: H2Connection, stream: RelayStream, code: number): void;
+  /** The peer broke a stream rule (RFC 9113 §5.4.2): reset the stream on `conn` with `code`. */
+  onStreamError(conn: H2Connection, stream: RelayStream, code: number): void;
+  /** The peer's MAX_CONCURRENT_STREAMS grew: streams waiting for this connection may start. */
+  onCapacity(conn: H2Connection): void;
+  /** Room to send on `conn` again, for `stream`. */
+  pump(stream: RelayStream, conn: H2Connection): void;
+  /** The peer sent GOAWAY: streams above `lastStreamId` were not processed. */
+  onGoaway(conn: H2Connection, lastStreamId: number): void;
+  /** The connection is gone: every stream still on it must end. */
+  onClose(conn: H2Connection): void;
+};
+
+/** Which end of the connection this proxy is. */
+export type Role = 'server' | 'client';
+
+/** A bounded token bucket for stream resets. */
+type ResetBudget = { tokens: number; at: number };
+
+/** One HTTP/2 connection, server or client side. */
+export class H2Connection {
+  readonly socket: Duplex;
+  readonly role: Role;
+  /** Streams on this connection, by this connection's stream id. */
+  readonly streams = new Map<number, RelayStream>();
+  /** Streams waiting for this connection's flow-control window or socket. */
+  readonly blocked = new Set<RelayStream>();
+  /** Streams waiting for the peer's MAX_CONCURRENT_STREAMS to allow them (client side). */
+  readonly waiting: RelayStream[] = [];
+  /** The peer's SETTINGS that shape what we send. */
+  peerInitialWindow = DEFAULT_WINDOW;
+  peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  peerMaxConcurrent = Number.POSITIVE_INFINITY;
+  /** How much DATA the peer lets us send on the connection. */
+  sendWindow = DEFAULT_WINDOW;
+  /** The highest stream id the peer opened (server side). */
+  lastPeerStreamId = 0;
+  /** No new streams: a GOAWAY was sent or received. */
+  goingAway = false;
+  /** The socket is gone or the connection failed. */
+  closed = false;
+  /** The socket holds more than `CONGESTED_BYTES` unsent: DATA waits for 'drain'. */
+  congested = false;
+  /** Per-connection state of whoever serves it (the relay's options for a downstream connection). */
+  context: unknown;
+
+  readonly #handler: StreamHandler;
+  readonly #decoder: HpackDecoder;
+  readonly #encoder = new HpackEncoder();
+  #recvWindow = DEFAULT_WINDOW;
+  #recvCredit = 0;
+  #nextStreamId = 1;
+  #prefaceNeeded: boolean;
+  #settingsSeen = false;
+  #pending: Buffer | undefined;
+  #block: { id: number; parts: Buffer[]; bytes: number; endStream: boolean } | undefined;
+  readonly #maxBlockBytes: number;
+  #out: Buffer[] = [];
+  #outBytes = 0;
+  #flushQueued = false;
+  #resets: ResetBudget = { tokens: RESET_BURST, at: 0 };
+  readonly #gone: Array<() => void> = [];
+
+  constructor(socket: Duplex, role: Role, handler: StreamHandler, maxHeaderListSize: number) {
+    this.socket = socket;
+    this.role = role;
+    this.#handler = handler;
+    this.#decoder = new HpackDecoder(maxHeaderListSize);
+    // A block may be larger than the list it decodes to only by HPACK's overhead;
+    // twice the list plus a frame bounds a CONTINUATION flood.
+    this.#maxBlockBytes = 2 * maxHeaderListSize + DEFAULT_MAX_FRAME_SIZE;
+    this.#prefaceNeeded = role === 'server';
+    socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
+    // HTTP/2 has no half-close of its own: a peer's FIN means it is gone.
+    socket.on('end', () => socket.end());
+    socket.on('error', noop);
+    socket.on('close', () => this.#onSocketClose());
+    // Detection may have paused the socket; a 'data' listener alone does not resume it then.
+    socket.resume();
+    if (role === 'client') this.#queue(CLIENT_PREFACE);
+    const settings: Array<[number, number]> = [[Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW], [Setting.MAX_HEADER_LIST_SIZE, maxHeaderListSize]];
+    if (role === 'server') settings.push([Setting.MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS]);
+    else settings.push([Setting.ENABLE_PUSH, 0]);
+    this.#queue(settingsFrame(settings));
+    this.#queue(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
+    this.#recvWindow = CONNECTION_WINDOW;
+  }
+
+  /** Whether a new stream may be opened on this (client) connection now or soon. */
+  get usable(): boolean {
+    return !this.closed && !this.goingAway;
+  }
+
+  /** Calls `cb` once, when the connection stops taking new streams (GOAWAY either way, or closed). */
+  onGone(cb: () => void): void {
+    if (this.closed || this.goingAway) cb();
+    else this.#gone.push(cb);
+  }
+
+  /** Whether the peer's MAX_CONCURRENT_STREAMS allows one more stream now (client side). */
+  canOpen(): boolean {
+    return this.streams.size < this.peerMaxConcurrent;
+  }
+
+  /** Opens a stream for `stream` (client side): its id, in increasing order. */
+  open(stream: RelayStream): number {
+    const id = this.#nextStreamId;
+    this.#nextStreamId += 2;
+    this.streams.set(id, stream);
+    // Ids run out at 2^31: stop taking streams well before, so a new connection is made.
+    if (this.#nextStreamId > 0x7fff_0000) this.#goAway(false);
+    return id;
+  }
+
+  /** Removes a finished stream; a connection going away closes with its last stream. */
+  forget(id: number, stream: RelayStream): void {
+    if (this.streams.get(id) === stream) this.streams.delete(id);
+    this.blocked.delete(stream);
+    const w = this.waiting.indexOf(stream);
+    if (w !== -1) this.waiting.splice(w, 1);
+    if (this.goingAway && this.streams.size === 0 && this.waiting.length === 0) this.#endGracefully();
+  }
+
+  /** Writes a header block (HEADERS, then CONTINUATION frames when it exceeds the peer's frame size). */
+  writeHeaders(id: number, fields: readonly string[], endStream: boolean): void {
+    if (this.closed) return;
+    const block = this.#encoder.encode(fields);
+    const max = this.peerMaxFrameSize;
+    const endFlag = endStream ? Flag.END_STREAM : 0;
+    if (block.length <= max) {
+      const f = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + block.length);
+      writeFrameHeader(f, 0, block.length, FrameType.HEADERS, endFlag | Flag.END_HEADERS, id);
+      block.copy(f, FRAME_HEADER_LENGTH);
+      this.#queue(f);
+      return;
+    }
+    for (let at = 0; at < block.length; at += max) {
+      const part = block.subarray(at, Math.min(at + max, block.length));
+      const last = at + max >= block.length;
+      const type = at === 0 ? FrameType.HEADERS : FrameType.CONTINUATION;
+      const flags = (at === 0 ? endFlag : 0) | (last ? Flag.END_HEADERS : 0);
+      const h = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
+      writeFrameHeader(h, 0, part.length, type, flags, id);
+      this.#queue(h);
+      this.#queue(part);
+    }
+  }
+
+  /** Writes one DATA frame (the caller has checked the windows and the frame size). */
+  writeData(id: number, payload: Buffer, endStream: boolean): void {
+    if (this.closed) return;
+    const h = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
+    writeFrameHeader(h, 0, payload.length, FrameType.DATA, endStream ? Flag.END_STREAM : 0, id);
+    this.#queue(h);
+    if (payload.length > 0) this.#queue(payload);
+  }
+
+  /** Resets stream `id`. */
+  writeReset(id: number, code: number): void {
+    if (!this.closed) this.#queue(rstStreamFrame(id, code));
+  }
+
+  /**
+   * Gives back credit for `n` bytes the peer sent on `half` (its stream `id`), now
+   * handed on: WINDOW_UPDATE frames once half a window is owed, not per frame.
+   */
+  consumed(id: number, half: StreamHalf | undefined, n: number): void {
+    if (this.closed) return;
+    this.#recvCredit += n;
+    if (this.#recvCredit >= CONNECTION_WINDOW / 2) {
+      this.#queue(windowUpdateFrame(0, this.#recvCredit));
+      this.#recvWindow += this.#recvCredit;
+      this.#recvCredit = 0;
+    }
+    if (half === undefined || half.ended) return;
+    half.credit += n;
+    if (half.credit >= STREAM_WINDOW / 2) {
+      this.#queue(windowUpdateFrame(id, half.credit));
+      half.recvWindow += half.credit;
+      half.credit = 0;
+    }
+  }
+
+  /** Stops taking new streams: GOAWAY now, close once the streams in flight are done (drain). */
+  close(): void {
+    this.#goAway(true);
+  }
+
+  /** Ends the connection at once. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #goAway(send: boolean): void {
+    if (this.closed) return;
+    if (!this.goingAway) {
+      this.goingAway = true;
+      if (send) this.#queue(goawayFrame(this.lastPeerStreamId, ErrorCode.NO_ERROR));
+      this.#notifyGone();
+    }
+    if (this.streams.size === 0 && this.waiting.length === 0) this.#endGracefully();
+  }
+
+  #endGracefully(): void {
+    if (this.closed) return;
+    this.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  #notifyGone(): void {
+    const cbs = this.#gone.splice(0);
+    for (const cb of cbs) cb();
+  }
+
+  #queue(b: Buffer): void {
+    this.#out.push(b);
+    this.#outBytes += b.length;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      process.nextTick(flushConnection, this);
+    }
+  }
+
+  /** Writes what this turn queued as one buffer (one TLS record or syscall, not one per frame). */
+  flush(): void {
+    this.#flushQueued = false;
+    if (this.#out.length === 0) return;
+    const out = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out, this.#outBytes);
+    this.#out = [];
+    this.#outBytes = 0;
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(out);
+    const buffered = socket.writableLength;
+    if (buffered > FLOOD_BYTES) {
+      socket.destroy();
+      return;
+    }
+    if (buffered > CONGESTED_BYTES && !this.congested) {
+      this.congested = true;
+      socket.once('drain', () => {
+        this.congested = false;
+        this.#pumpBlocked();
+      });
+    }
+  }
+
+  #pumpBlocked(): void {
+    if (this.blocked.size === 0) return;
+    const streams = [...this.blocked];
+    this.blocked.clear();
+    for (const s of streams) this.#handler.pump(s, this);
+  }
+
+  #onSocketClose(): void {
+    if (!this.closed) this.#close();
+  }
+
+  /** Marks the connection gone and ends every stream on it, once. */
+  #close(): void {
+    this.closed = true;
+    this.goingAway = true;
+    this.#pending = undefined;
+    this.#out = [];
+    this.#notifyGone();
+    this.#handler.onClose(this);
+  }
+
+  /** A connection error: GOAWAY with `code`, then the socket ends. */
+  #fail(err: H2ConnectionError): void {
+    if (this.closed) return;
+    this.#queue(goawayFrame(this.lastPeerStreamId, err.code));
+    this.flush();
+    this.#close();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  #onBytes(chunk: Buffer): void {
+    if (this.closed) return;
+    let b = chunk;
+    if (this.#pending !== undefined) {
+      b = Buffer.concat([this.#pending, chunk]);
+      this.#pending = undefined;
+    }
+    let at = 0;
+    try {
+      if (this.#prefaceNeeded) {
+        if (b.length < CLIENT_PREFACE.length) {
+          if (!CLIENT_PREFACE.subarray(0, b.length).equals(b)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'not an HTTP/2 client preface');
+          this.#pending = b;
+          return;
+        }
+        if (!CLIENT_PREFACE.equals(b.subarray(0, CLIENT_PREFACE.length))) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'not an HTTP/2 client preface');
+        this.#prefaceNeeded = false;
+        at = CLIENT_PREFACE.length;
+      }
+      while (b.length - at >= FRAME_HEADER_LENGTH) {
+        const length = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+        // We never raise SETTINGS_MAX_FRAME_SIZE: 16 KiB is every frame's bound.
+        if (length > DEFAULT_MAX_FRAME_SIZE) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${length} bytes`);
+        const end = at + FRAME_HEADER_LENGTH + length;
+        if (end > b.length) break;
+        const type = b[at + 3]!;
+        const flags = b[at + 4]!;
+        const id = b.readUInt32BE(at + 5) & 0x7fff_ffff;
+        this.#frame(type, flags, id, b, at + FRAME_HEADER_LENGTH, end);
+        if (this.closed) return;
+        at = end;
+      }
+    } catch (err) {
+      if (err instanceof H2ConnectionError) {
+        this.#fail(err);
+        return;
+      }
+      throw err;
+    }
+    if (at < b.length) this.#pending = at === 0 ? b : b.subarray(at);
+  }
+
+  #frame(type: number, flags: number, id: number, b: Buffer, start: number, end: number): void {
+    if (this.#block !== undefined && type !== FrameType.CONTINUATION) {
+      throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'frame in the middle of a header block');
+    }
+    if (!this.#settingsSeen && (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0)) {
+      throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'the first frame must be SETTINGS');
+    }
+    switch (type) {
+      case FrameType.DATA: this.#data(flags, id, b, start, end); return;
+      case FrameType.HEADERS: this.#headers(flags, id, b, start, end); return;
+      case FrameType.CONTINUATION: this.#continuation(flags, id, b, start, end); return;
+      case FrameType.PRIORITY:
+        if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+        if (end - start !== 5) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PRIORITY of the wrong size');
+        return;
+      case FrameType.RST_STREAM: this.#rstStream(id, b, start, end); return;
+      case FrameType.SETTINGS: this.#settings(flags, id, b, start, end); return;
+      case FrameType.PUSH_PROMISE: throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE, which this proxy disables');
+      case FrameType.PING:
+        if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
+        if (end - start !== 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING of the wrong size');
+        if ((flags & Flag.ACK) === 0) this.#queue(pingAckFrame(b.subarray(start, end)));
+        return;
+      case FrameType.GOAWAY: {
+        if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (end - start < 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY too short');
+        const last = b.readUInt32BE(start) & 0x7fff_ffff;
+        const wasGoing = this.goingAway;
+        this.goingAway = true;
+        if (!wasGoing) this.#notifyGone();
+        this.#handler.onGoaway(this, last);
+        if (this.streams.size === 0 && this.waiting.length === 0) this.#endGracefully();
+        return;
+      }
+      case FrameType.WINDOW_UPDATE: this.#windowUpdate(id, b, start, end); return;
+      default: return; // Unknown frame types are ignored (RFC 9113 §5.5).
+    }
+  }
+
+  /** Whether `id` names a stream that was never opened. */
+  #isIdle(id: number): boolean {
+    if (this.role === 'server') return id > this.lastPeerStreamId;
+    return (id & 1) === 0 || id >= this.#nextStreamId;
+  }
+
+  #data(flags: number, id: number, b: Buffer, start: number, end: number): void {
+    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
+    const length = end - start;
+    if (length > this.#recvWindow) throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the connection window');
+    this.#recvWindow -= length;
+    let s = start;
+    let e = end;
+    if ((flags & Flag.PADDED) !== 0) {
+      if (length < 1) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'padded DATA without its pad length');
+      const pad = b[s]!;
+      s++;
+      if (pad > e - s) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padding longer than the frame');
+      e -= pad;
+    }
+    const stream = this.streams.get(id);
+    if (stream === undefined) {
+      if (this.#isIdle(id)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'DATA on an idle stream');
+      // A stream that ended or was reset: frames in flight are dropped, their credit returned.
+      this.consumed(id, undefined, length);
+      return;
+    }
+    const half = stream.down === this ? stream.req : stream.res;
+    if (half.ended) {
+      this.consumed(id, undefined, length);
+      this.#handler.onStreamError(this, stream, ErrorCode.STREAM_CLOSED);
+      return;
+    }
+    if (length > half.recvWindow) {
+      this.consumed(id, undefined, length);
+      this.#handler.onStreamError(this, stream, ErrorCode.FLOW_CONTROL_ERROR);
+      return;
+    }
+    half.recvWindow -= length;
+    // Padding is never forwarded: its credit goes back at once.
+    if (e - s < length) this.consumed(id, half, length - (e - s));
+    this.#handler.onData(this, stream, b.subarray(s, e), (flags & Flag.END_STREAM) !== 0);
+  }
+
+  #headers(flags: number, id: number, b: Buffer, start: number, end: number): void {
+    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
+    let s = start;
+    let e = end;
+    if ((flags & Flag.PADDED) !== 0) {
+      if (e - s < 1) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'padded HEADERS without its pad length');
+      const pad = b[s]!;
+      s++;
+      if (pad > e - s) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padding longer than the frame');
+      e -= pad;
+    }
+    if ((flags & Flag.PRIORITY) !== 0) {
+      if (e - s < 5) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'HEADERS too short for its priority');
+      s += 5;
+    }
+    const endStream = (flags & Flag.END_STREAM) !== 0;
+    const fragment = b.subarray(s, e);
+    if ((flags & Flag.END_HEADERS) !== 0) {
+      this.#headerBlock(id, fragment, endStream);
+      return;
+    }
+    this.#block = { id, parts: [fragment], bytes: fragment.length, endStream };
+  }
+
+  #continuation(flags: number, id: number, b: Buffer, start: number, end: number): void {
+    const block = this.#block;
+    if (block === undefined || block.id !== id) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION without its HEADERS');
+    block.parts.push(b.subarray(start, end));
+    block.bytes += end - start;
+    if (block.bytes > this.#maxBlockBytes) throw new H2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'header block too large');
+    if ((flags & Flag.END_HEADERS) === 0) return;
+    this.#block = undefined;
+    this.#headerBlock(id, Buffer.concat(block.parts, block.bytes), block.endStream);
+  }
+
+  #headerBlock(id: number, block: Buffer, endStream: boolean): void {
+    // Every block is decoded, whatever becomes of its stream: the HPACK table must stay in step.
+    let fields: string[] | undefined;
+    try {
+      fields = this.#decoder.decode(block);
+    } catch (err) {
+      if (!(err instanceof HeaderListTooLargeError)) throw new H2ConnectionError(ErrorCode.COMPRESSION_ERROR, (err as Error).message);
+    }
+    const stream = this.streams.get(id);
+    if (stream !== undefined) {
+      this.#handler.onHeaders(this, stream, fields, endStream);
+      return;
+    }
+    if (this.role === 'client' || !this.#isIdle(id)) {
+      if (this.#isIdle(id)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on a stream this proxy did not open');
+      return; // A stream that ended or was reset: frames in flight are dropped.
+    }
+    if ((id & 1) === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a client stream with an even id');
+    this.lastPeerStreamId = id;
+    if (this.goingAway) {
+      this.#queue(rstStreamFrame(id, ErrorCode.REFUSED_STREAM));
+      return;
+    }
+    if (this.streams.size >= MAX_CONCURRENT_STREAMS) {
+      this.#queue(rstStreamFrame(id, ErrorCode.REFUSED_STREAM));
+      return;
+    }
+    if (fields === undefined) this.#handler.onRequestTooLarge(this, id, endStream);
+    else this.#handler.onRequest(this, id, fields, endStream);
+  }
+
+  #rstStream(id: number, b: Buffer, start: number, end: number): void {
+    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+    if (end - start !== 4) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM of the wrong size');
+    if (this.#isIdle(id)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+    const stream = this.streams.get(id);
+    if (stream === undefined) return;
+    if (this.role === 'server') this.#spendReset();
+    this.#handler.onReset(this, stream, b.readUInt32BE(start));
+  }
+
+  /** A client that resets streams faster than it could use them is attacking the upstream: cut it off. */
+  #spendReset(): void {
+    const now = performance.now();
+    const r = this.#resets;
+    r.tokens = Math.min(RESET_BURST, r.tokens + ((now - r.at) / 1000) * RESETS_PER_SECOND);
+    r.at = now;
+    if (r.tokens < 1) throw new H2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream resets');
+    r.tokens -= 1;
+  }
+
+  #settings(flags: number, id: number, b: Buffer, start: number, end: number): void {
+    if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if ((flags & Flag.ACK) !== 0) {
+      if (end !== start) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+      return;
+    }
+    if ((end - start) % 6 !== 0) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS of the wrong size');
+    this.#settingsSeen = true;
+    let windowDelta = 0;
+    for (let at = start; at < end; at += 6) {
+      const key = b.readUInt16BE(at);
+      const value = b.readUInt32BE(at + 2);
+      switch (key) {
+        case Setting.ENABLE_PUSH:
+          if (value > 1) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'ENABLE_PUSH above 1');
+          break;
+        case Setting.MAX_CONCURRENT_STREAMS:
+          this.peerMaxConcurrent = value;
+          break;
+        case Setting.INITIAL_WINDOW_SIZE:
+          if (value > MAX_WINDOW) throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'INITIAL_WINDOW_SIZE above 2^31-1');
+          windowDelta += value - this.peerInitialWindow;
+          this.peerInitialWindow = value;
+          break;
+        case Setting.MAX_FRAME_SIZE:
+          if (value < DEFAULT_MAX_FRAME_SIZE || value > 0xff_ffff) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'MAX_FRAME_SIZE out of range');
+          this.peerMaxFrameSize = value;
+          break;
+        default:
+          // HEADER_TABLE_SIZE: our encoder keeps no dynamic table, any size suits it.
+          break;
+      }
+    }
+    this.#queue(SETTINGS_ACK);
+    if (windowDelta !== 0) {
+      for (const stream of this.streams.values()) {
+        const half = stream.down === this ? stream.res : stream.req;
+        half.sendWindow += windowDelta;
+        if (half.sendWindow > MAX_WINDOW) throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'a stream window above 2^31-1');
+      }
+      if (windowDelta > 0) for (const stream of [...this.streams.values()]) this.#handler.pump(stream, this);
+    }
+    // A raised MAX_CONCURRENT_STREAMS lets waiting streams start.
+    if (this.waiting.length > 0 && this.canOpen()) this.#handler.onCapacity(this);
+  }
+
+  #windowUpdate(id: number, b: Buffer, start: number, end: number): void {
+    if (end - start !== 4) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'WINDOW_UPDATE of the wrong size');
+    const increment = b.readUInt32BE(start) & 0x7fff_ffff;
+    if (id === 0) {
+      if (increment === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a WINDOW_UPDATE of 0');
+      this.sendWindow += increment;
+      if (this.sendWindow > MAX_WINDOW) throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'the connection window above 2^31-1');
+      this.#pumpBlocked();
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (stream === undefined) {
+      if (this.#isIdle(id)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
+      return;
+    }
+    if (increment === 0) {
+      this.#handler.onStreamError(this, stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const half = stream.down === this ? stream.res : stream.req;
+    half.sendWindow += increment;
+    if (half.sendWindow > MAX_WINDOW) {
+      this.#handler.onStreamError(this, stream, ErrorCode.FLOW_CONTROL_ERROR);
+      return;
+    }
+    this.#handler.pump(stream, this);
+  }
+}
+
+function flushConnection(c: H2Connection): void {
+  c.flush();
+}
+
+function noop(): void {}

@@ -1,0 +1,67 @@
+/**
+ * One request as the HTTP/2 relay carries it: a stream on the downstream connection
+ * joined to a stream on the upstream one, with the state of each direction. Kept
+ * small and flat: it is the only object the relay makes per request.
+ */
+import type { RouteStats } from '../metrics/index.ts';
+import type { H2Connection } from './connection.ts';
+import { STREAM_WINDOW } from './connection.ts';
+
+/** One direction of a stream: bytes from its source connection on their way to its target. */
+export class StreamHalf {
+  /** DATA payloads received and not yet sent on (the target's windows were closed). */
+  queue: Buffer[] = [];
+  queued = 0;
+  /** The source sent END_STREAM. */
+  ended = false;
+  /** END_STREAM went out to the target. */
+  endSent = false;
+  /** Trailers to send after the queue, with END_STREAM. */
+  trailers: string[] | undefined = undefined;
+  /** What the target lets us send on this stream. */
+  sendWindow = 0;
+  /** What the source may still send on this stream (what we advertised, less what came). */
+  recvWindow = STREAM_WINDOW;
+  /** Bytes handed on whose credit has not yet gone back to the source. */
+  credit = 0;
+}
+
+/** A request relayed from a downstream stream to an upstream stream. */
+export class RelayStream {
+  readonly down: H2Connection;
+  readonly downId: number;
+  /** The upstream connection once routed; its stream id once opened there (0 before). */
+  up: H2Connection | undefined = undefined;
+  upId = 0;
+  /** Request direction (downstream → upstream) and response direction (upstream → downstream). */
+  readonly req = new StreamHalf();
+  readonly res = new StreamHalf();
+  /** The request header block to send upstream once the stream opens there. */
+  requestFields: string[] | undefined = undefined;
+  /** The final response head went downstream (by the upstream or by the proxy). */
+  responded = false;
+  /** The downstream stream was reset (by the client or by us): nothing more goes down. */
+  downReset = false;
+  /** The upstream stream is gone (reset, or its connection closed): nothing more goes up. */
+  upClosed = false;
+  done = false;
+  /** For metrics and tap. */
+  readonly started: number;
+  readonly method: string;
+  readonly path: string;
+  stats: RouteStats | undefined = undefined;
+  status = 0;
+  grpcStatus: string | undefined = undefined;
+  latency = 0;
+  /** The request's content-length (-1: none), and the body bytes seen, to catch a mismatch. */
+  contentLength = -1;
+  bodyBytes = 0;
+
+  constructor(down: H2Connection, downId: number, method: string, path: string, started: number) {
+    this.down = down;
+    this.downId = downId;
+    this.method = method;
+    this.path = path;
+    this.started = started;
+  }
+}

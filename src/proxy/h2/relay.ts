@@ -1,0 +1,507 @@
+/**
+ * HTTP/2 (and so gRPC) proxying by relaying frames: each accepted HTTP/2 connection is
+ * read frame by frame; each request stream is routed on its own (gRPC clients keep one
+ * connection for hours, so balancing per connection would pin them) and opened on the
+ * chosen upstream's multiplexed connection under a stream id of that connection.
+ * Header blocks are decoded (HPACK), checked, filtered and re-encoded; DATA payloads
+ * are forwarded as they came, only their 9-byte frame header rewritten; windows are
+ * kept per stream and per connection on both sides.
+ *
+ * This replaces a proxy built on node:http2's objects, which cost four `Http2Stream`s
+ * (Readable/Writable state, events, header objects) per request and hop: the relay
+ * makes one small `RelayStream` record per request. docs/proxy.md "How HTTP/2 and gRPC
+ * are proxied" says what it checks and why; bench/README.md what it measured.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../log.ts';
+import type { RouteStats } from '../metrics/index.ts';
+import { TCHAR } from '../tchar.ts';
+import { H2Connection, type StreamHandler } from './connection.ts';
+import { ErrorCode } from './frame.ts';
+import { RelayStream } from './relay-stream.ts';
+
+/** Where a stream goes: the upstream connection (client side) and the stats to count it in. */
+export type H2Target = { upstream: H2Connection; stats: RouteStats | undefined };
+
+/** Per-connection behaviour of an `H2Relay`. */
+export type H2ConnectionOptions = {
+  /**
+   * Picks the upstream for a stream (`authority` from :authority, else host). An Error
+   * answers `status` (502 by default) with `l5d-proxy-error`, counted in `stats` when given.
+   */
+  route(authority: string, cb: (err: Error | null, target?: H2Target, status?: number, stats?: RouteStats) => void): void;
+  /** Extra request headers (inbound: `l5d-client-id`). */
+  addHeaders: Record<string, string> | undefined;
+  /** Request header names removed before forwarding. */
+  dropHeaders: readonly string[];
+};
+
+/** A downstream connection's options, with its extra headers as a flat array. */
+type ServeState = { o: H2ConnectionOptions; add: string[] };
+
+const EMPTY = Buffer.alloc(0);
+
+/** Field-name bytes HTTP/2 allows: a token, in lower case (RFC 9113 §8.2.1). */
+const NAME_BYTE: Uint8Array = (() => {
+  const t = TCHAR.slice();
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = 0;
+  return t;
+})();
+
+/** A field value HTTP/2 forbids: NUL, CR or LF anywhere, whitespace at either end (RFC 9113 §8.2.1). */
+const BAD_VALUE = /[\0\r\n]|^[\t ]|[\t ]$/;
+
+/** Whether `name` is a valid regular field name. */
+function validName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f || NAME_BYTE[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a header name must not be forwarded: the connection-specific headers HTTP/2
+ * forbids (RFC 9113 §8.2.2), dropped rather than refused, as a lenient proxy does. A
+ * switch on the length first: most names are rejected with one comparison.
+ */
+function isHopHeader(name: string): boolean {
+  switch (name.length) {
+    case 7: return name === 'upgrade';
+    case 10: return name === 'connection' || name === 'keep-alive';
+    case 14: return name === 'http2-settings';
+    case 16: return name === 'proxy-connection';
+    case 17: return name === 'transfer-encoding';
+    default: return false;
+  }
+}
+
+/** A message the proxy puts in `l5d-proxy-error`: one line of visible text. */
+function errorValue(message: string): string {
+  const v = message.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return v === '' ? 'proxy error' : v;
+}
+
+/**
+ * A response header block or a trailer block, checked and with connection-specific
+ * fields left out, or the reason it is malformed. `pseudo` is the one pseudo-header
+ * allowed (`:status` in a response head; none in trailers).
+ */
+function forwardable(fields: string[], pseudo: string | undefined): string[] | string {
+  let out = fields;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (BAD_VALUE.test(fields[i + 1]!)) return `a bad value in field "${name}"`;
+    if (name.charCodeAt(0) === 0x3a) {
+      if (name !== pseudo || i !== 0) return `pseudo-header "${name}" out of place`;
+      continue;
+    }
+    if (!validName(name)) return `a bad field name "${name}"`;
+    if (isHopHeader(name)) {
+      if (out === fields) out = fields.slice(0, i);
+      continue;
+    }
+    if (out !== fields) out.push(name, fields[i + 1]!);
+  }
+  return out;
+}
+
+/** Relays the HTTP/2 connections handed to it after detection. */
+export class H2Relay implements StreamHandler {
+  readonly #log: Logger;
+  readonly #maxHeaderListSize: number;
+  readonly #downs = new Set<H2Connection>();
+
+  constructor(log: Logger, maxHeaderListSize: number) {
+    this.#log = log;
+    this.#maxHeaderListSize = maxHeaderListSize;
+  }
+
+  /** Serves `socket` as an HTTP/2 server (any bytes already read must have been unshifted back). */
+  serve(socket: Duplex, options: H2ConnectionOptions): void {
+    const add: string[] = [];
+    if (options.addHeaders !== undefined) for (const k in options.addHeaders) add.push(k, options.addHeaders[k]!);
+    const conn = new H2Connection(socket, 'server', this, this.#maxHeaderListSize);
+    conn.context = { o: options, add } satisfies ServeState;
+    this.#downs.add(conn);
+  }
+
+  /** A client connection over `socket` (an upstream), streams opened on it by `route`'s targets. */
+  connect(socket: Duplex): H2Connection {
+    return new H2Connection(socket, 'client', this, this.#maxHeaderListSize);
+  }
+
+  /** Asks every downstream connection to finish: GOAWAY, in-flight streams complete. */
+  drain(): void {
+    for (const c of this.#downs) c.close();
+  }
+
+  onRequest(conn: H2Connection, id: number, fields: string[], endStream: boolean): void {
+    const started = performance.now();
+    const st = conn.context as ServeState;
+    const drop = st.o.dropHeaders;
+    const out: string[] = [];
+    let method = '';
+    let path = '';
+    let scheme = '';
+    let authority = '';
+    let host = '';
+    let contentLength = -1;
+    let regular = false;
+    let problem: string | undefined;
+    for (let i = 0; i < fields.length && problem === undefined; i += 2) {
+      const name = fields[i]!;
+      const value = fields[i + 1]!;
+      if (BAD_VALUE.test(value)) {
+        problem = `a bad value in field "${name}"`;
+        break;
+      }
+      if (name.charCodeAt(0) === 0x3a) {
+        if (regular) problem = `pseudo-header "${name}" after a regular field`;
+        else if (name === ':method') problem = method === '' ? void (method = value) : 'two :method';
+        else if (name === ':path') problem = path === '' ? void (path = value) : 'two :path';
+        else if (name === ':scheme') problem = scheme === '' ? void (scheme = value) : 'two :scheme';
+        else if (name === ':authority') problem = authority === '' ? void (authority = value) : 'two :authority';
+        else problem = `unknown pseudo-header "${name}"`;
+        out.push(name, value);
+        continue;
+      }
+      regular = true;
+      if (!validName(name)) {
+        problem = `a bad field name "${name}"`;
+        break;
+      }
+      if (isHopHeader(name) || drop.includes(name)) continue;
+      if (name === 'te') {
+        if (value !== 'trailers') continue;
+      } else if (name === 'host') {
+        host = value;
+      } else if (name === 'content-length') {
+        if (!/^\d{1,15}$/.test(value) || (contentLength !== -1 && Number(value) !== contentLength)) problem = 'a bad content-length';
+        else contentLength = Number(value);
+      }
+      out.push(name, value);
+    }
+    if (problem === undefined) {
+      if (method === '') problem = 'no :method';
+      else if (method === 'CONNECT' ? authority === '' : scheme === '' || path === '') problem = 'missing pseudo-headers';
+      else if (endStream && contentLength > 0) problem = 'a body shorter than its content-length';
+    }
+    if (problem !== undefined) {
+      // Malformed (RFC 9113 §8.1.1): never forwarded; the client learns why.
+      conn.writeHeaders(id, [':status', '400', 'l5d-proxy-error', errorValue(`malformed request: ${problem}`)], true);
+      if (!endStream) conn.writeReset(id, ErrorCode.NO_ERROR);
+      return;
+    }
+    for (let i = 0; i < st.add.length; i++) out.push(st.add[i]!);
+    const stream = new RelayStream(conn, id, method, path, started);
+    stream.requestFields = out;
+    stream.contentLength = contentLength;
+    stream.req.ended = endStream;
+    stream.res.sendWindow = conn.peerInitialWindow;
+    conn.streams.set(id, stream);
+    st.o.route(authority !== '' ? authority : host, (err, target, status, stats) => {
+      if (stream.done) return;
+      if (err !== null || target === undefined) {
+        const code = status ?? 502;
+        if (stats !== undefined) {
+          stats.request();
+          stream.stats = stats;
+        }
+        this.#respond(stream, code, err?.message ?? 'no upstream');
+        this.#finish(stream);
+        return;
+      }
+      stream.stats = target.stats;
+      target.stats?.request();
+      this.#open(stream, target.upstream);
+    });
+  }
+
+  onRequestTooLarge(conn: H2Connection, id: number, endStream: boolean): void {
+    conn.writeHeaders(id, [':status', '431', 'l5d-proxy-error', `request headers larger than ${this.#maxHeaderListSize} bytes`], true);
+    if (!endStream) conn.writeReset(id, ErrorCode.NO_ERROR);
+  }
+
+  /** Opens `stream` on `up`, or queues it there while the peer's stream limit is reached. */
+  #open(stream: RelayStream, up: H2Connection): void {
+    if (!up.usable) {
+      this.#respond(stream, 502, 'the upstream connection is closing');
+      this.#finish(stream);
+      return;
+    }
+    stream.up = up;
+    if (up.canOpen()) this.#startUp(stream, up);
+    else up.waiting.push(stream);
+  }
+
+  #startUp(stream: RelayStream, up: H2Connection): void {
+    const id = up.open(stream);
+    stream.upId = id;
+    stream.req.sendWindow = up.peerInitialWindow;
+    const fields = stream.requestFields!;
+    stream.requestFields = undefined;
+    const req = stream.req;
+    const endNow = req.ended && req.queued === 0 && req.trailers === undefined;
+    up.writeHeaders(id, fields, endNow);
+    if (endNow) req.endSent = true;
+    else if (req.queued > 0 || req.ended) this.pump(stream, up);
+  }
+
+  onCapacity(conn: H2Connection): void {
+    while (conn.waiting.length > 0 && conn.canOpen() && conn.usable) this.#startUp(conn.waiting.shift()!, conn);
+  }
+
+  onHeaders(conn: H2Connection, stream: RelayStream, fields: string[] | undefined, endStream: boolean): void {
+    if (conn === stream.down) {
+      // More headers from the client on an open stream: its trailers.
+      const trailers = fields === undefined ? 'trailers too large' : forwardable(fields, undefined);
+      if (typeof trailers === 'string' || !endStream || stream.req.ended) {
+        this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      if (stream.contentLength !== -1 && stream.bodyBytes !== stream.contentLength) {
+        this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      stream.req.trailers = trailers;
+      stream.req.ended = true;
+      if (stream.upId > 0) this.pump(stream, stream.up!);
+      return;
+    }
+    if (fields === undefined) {
+      this.#upstreamError(stream, 'response headers too large');
+      return;
+    }
+    if (!stream.responded) {
+      const head = forwardable(fields, ':status');
+      const status = fields[0] === ':status' ? Number(fields[1]) : Number.NaN;
+      if (typeof head === 'string' || !(status >= 100 && status <= 999) || fields[1]!.length !== 3) {
+        this.#upstreamError(stream, typeof head === 'string' ? `malformed response: ${head}` : 'malformed response: no :status');
+        return;
+      }
+      if (status < 200) {
+        // 100 Continue and friends go through; 101 has no meaning in HTTP/2.
+        if (status === 101 || endStream) this.#upstreamError(stream, 'malformed informational response');
+        else stream.down.writeHeaders(stream.downId, head, false);
+        return;
+      }
+      stream.status = status;
+      stream.latency = performance.now() - stream.started;
+      stream.responded = true;
+      for (let i = 2; i < fields.length; i += 2) {
+        if (fields[i] === 'grpc-status') stream.grpcStatus = fields[i + 1];
+      }
+      if (stream.downReset) return;
+      stream.down.writeHeaders(stream.downId, head, endStream);
+      if (endStream) {
+        stream.res.ended = true;
+        stream.res.endSent = true;
+        if (stream.req.endSent) this.#finish(stream);
+      }
+      return;
+    }
+    const trailers = forwardable(fields, undefined);
+    if (typeof trailers === 'string' || !endStream || stream.res.ended) {
+      this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === 'grpc-status') stream.grpcStatus = fields[i + 1];
+    }
+    stream.res.trailers = trailers;
+    stream.res.ended = true;
+    this.pump(stream, stream.down);
+  }
+
+  onData(conn: H2Connection, stream: RelayStream, payload: Buffer, endStream: boolean): void {
+    const n = payload.length;
+    if (conn === stream.down) {
+      const req = stream.req;
+      if (stream.contentLength !== -1) {
+        stream.bodyBytes += n;
+        if (stream.bodyBytes > stream.contentLength || (endStream && stream.bodyBytes !== stream.contentLength)) {
+          conn.consumed(stream.downId, undefined, n);
+          this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+          return;
+        }
+      }
+      if (n > 0) {
+        req.queue.push(payload);
+        req.queued += n;
+      }
+      if (endStream) req.ended = true;
+      if (stream.upClosed) this.#discard(stream);
+      else if (stream.upId > 0) this.pump(stream, stream.up!);
+      return;
+    }
+    if (!stream.responded) {
+      conn.consumed(stream.upId, undefined, n);
+      this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const res = stream.res;
+    if (n > 0) {
+      res.queue.push(payload);
+      res.queued += n;
+    }
+    if (endStream) res.ended = true;
+    this.pump(stream, stream.down);
+  }
+
+  /**
+   * Sends what `stream` has queued towards `target` as far as the windows and the
+   * socket allow, then END_STREAM (on the last DATA frame, or with trailers); credit
+   * goes back to the source for every byte sent on.
+   */
+  pump(stream: RelayStream, target: H2Connection): void {
+    if (stream.done) return;
+    const toDown = target === stream.down;
+    if (toDown ? stream.downReset || !stream.responded : stream.upId <= 0 || stream.upClosed) return;
+    const half = toDown ? stream.res : stream.req;
+    if (half.endSent) return;
+    const source = toDown ? stream.up! : stream.down;
+    const targetId = toDown ? stream.downId : stream.upId;
+    const sourceId = toDown ? stream.upId : stream.downId;
+    while (half.queued > 0) {
+      const allow = Math.min(half.sendWindow, target.sendWindow, target.peerMaxFrameSize);
+      if (allow <= 0 || target.congested) {
+        target.blocked.add(stream);
+        return;
+      }
+      let piece = half.queue[0]!;
+      if (piece.length > allow) {
+        half.queue[0] = piece.subarray(allow);
+        piece = piece.subarray(0, allow);
+      } else {
+        half.queue.shift();
+      }
+      const n = piece.length;
+      half.queued -= n;
+      half.sendWindow -= n;
+      target.sendWindow -= n;
+      const last = half.queued === 0 && half.ended && half.trailers === undefined;
+      target.writeData(targetId, piece, last);
+      if (last) half.endSent = true;
+      source.consumed(sourceId, half, n);
+    }
+    if (half.ended && !half.endSent) {
+      if (half.trailers !== undefined) target.writeHeaders(targetId, half.trailers, true);
+      else target.writeData(targetId, EMPTY, true);
+      half.endSent = true;
+    }
+    if (half.endSent && stream.req.endSent && stream.res.endSent) this.#finish(stream);
+  }
+
+  onReset(conn: H2Connection, stream: RelayStream, code: number): void {
+    if (conn === stream.down) {
+      // The client gave up (CANCEL, usually): the upstream stream is cancelled with it.
+      stream.downReset = true;
+      this.#finish(stream);
+      return;
+    }
+    this.#upstreamEnded(stream, code, `the upstream reset the stream (code ${code})`);
+  }
+
+  onStreamError(conn: H2Connection, stream: RelayStream, code: number): void {
+    if (conn === stream.down) {
+      conn.writeReset(stream.downId, code);
+      stream.downReset = true;
+      this.#finish(stream);
+      return;
+    }
+    conn.writeReset(stream.upId, code);
+    this.#upstreamEnded(stream, ErrorCode.INTERNAL_ERROR, 'the upstream broke HTTP/2 on the stream');
+  }
+
+  onGoaway(conn: H2Connection, lastStreamId: number): void {
+    if (conn.role === 'server') return;
+    // Streams the upstream did not take were never processed.
+    for (const stream of [...conn.streams.values(), ...conn.waiting]) {
+      if (stream.upId === 0 || stream.upId > lastStreamId) this.#upstreamEnded(stream, ErrorCode.REFUSED_STREAM, 'the upstream went away before taking the request');
+    }
+  }
+
+  onClose(conn: H2Connection): void {
+    if (conn.role === 'server') {
+      this.#downs.delete(conn);
+      for (const stream of [...conn.streams.values()]) {
+        stream.downReset = true;
+        this.#finish(stream);
+      }
+      return;
+    }
+    for (const stream of [...conn.streams.values(), ...conn.waiting]) {
+      this.#upstreamEnded(stream, ErrorCode.CANCEL, 'the upstream connection closed');
+    }
+  }
+
+  /** The upstream broke a rule on `stream`: reset it there, 502 (or a reset) downstream. */
+  #upstreamError(stream: RelayStream, reason: string): void {
+    this.#log.debug('h2 upstream stream error', { reason });
+    stream.up?.writeReset(stream.upId, ErrorCode.PROTOCOL_ERROR);
+    this.#upstreamEnded(stream, ErrorCode.INTERNAL_ERROR, reason);
+  }
+
+  /**
+   * The upstream stream is gone (reset, refused, its connection lost). Before a
+   * response the client gets 502 with `l5d-proxy-error`; after a complete response,
+   * what is queued still goes down; in the middle of one, the client's stream is reset.
+   */
+  #upstreamEnded(stream: RelayStream, code: number, reason: string): void {
+    if (stream.done || stream.upClosed) return;
+    stream.upClosed = true;
+    stream.up?.forget(stream.upId, stream);
+    this.#discard(stream);
+    stream.req.endSent = true;
+    if (!stream.responded) {
+      this.#respond(stream, 502, reason);
+      this.#finish(stream);
+    } else if (stream.res.ended) {
+      this.pump(stream, stream.down);
+    } else {
+      if (!stream.downReset) stream.down.writeReset(stream.downId, code === ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code);
+      stream.downReset = true;
+      this.#finish(stream);
+    }
+  }
+
+  /** Drops the request bytes queued for an upstream stream that is gone, returning their credit. */
+  #discard(stream: RelayStream): void {
+    const req = stream.req;
+    if (req.queued > 0) stream.down.consumed(stream.downId, undefined, req.queued);
+    req.queue = [];
+    req.queued = 0;
+  }
+
+  /** Answers `stream` from the proxy: `status` with `l5d-proxy-error`. */
+  #respond(stream: RelayStream, status: number, message: string): void {
+    if (stream.responded || stream.downReset) return;
+    stream.down.writeHeaders(stream.downId, [':status', String(status), 'l5d-proxy-error', errorValue(message)], true);
+    stream.status = status;
+    stream.responded = true;
+    stream.res.ended = true;
+    stream.res.endSent = true;
+  }
+
+  /** Ends `stream` on both connections, once, and counts it. */
+  #finish(stream: RelayStream): void {
+    if (stream.done) return;
+    stream.done = true;
+    const { down, up } = stream;
+    // A client still sending a body nobody will read is told to stop.
+    if (!stream.downReset && !stream.req.ended) down.writeReset(stream.downId, ErrorCode.NO_ERROR);
+    down.forget(stream.downId, stream);
+    if (stream.req.queued > 0) down.consumed(stream.downId, undefined, stream.req.queued);
+    if (up !== undefined && !stream.upClosed) {
+      if (stream.upId > 0 && !(stream.res.ended && stream.req.endSent)) up.writeReset(stream.upId, ErrorCode.CANCEL);
+      if (stream.res.queued > 0) up.consumed(stream.upId, undefined, stream.res.queued);
+      up.forget(stream.upId, stream);
+      if (up.waiting.length > 0) this.onCapacity(up);
+    }
+    const status = stream.status === 0 ? 502 : stream.status;
+    const failure = status >= 500 || (stream.grpcStatus !== undefined && stream.grpcStatus !== '0');
+    stream.stats?.response(status, failure, stream.latency === 0 ? performance.now() - stream.started : stream.latency, stream.method, stream.path);
+  }
+}
