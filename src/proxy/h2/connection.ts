@@ -136,6 +136,14 @@ export class H2Connection {
     this.#recvWindow = CONNECTION_WINDOW;
   }
 
+  /**
+   * Names of the fields the block just decoded sent as never indexed (RFC 7541 §7.1.3:
+   * an intermediary must forward them so). Read it in the handler call of that block.
+   */
+  get neverIndexed(): readonly string[] {
+    return this.#decoder.neverIndexed;
+  }
+
   /** Whether a new stream may be opened on this (client) connection now or soon. */
   get usable(): boolean {
     return !this.closed && !this.goingAway;
@@ -172,9 +180,9 @@ export class H2Connection {
   }
 
   /** Writes a header block (HEADERS, then CONTINUATION frames when it exceeds the peer's frame size). */
-  writeHeaders(id: number, fields: readonly string[], endStream: boolean): void {
+  writeHeaders(id: number, fields: readonly string[], endStream: boolean, neverIndexed?: readonly string[]): void {
     if (this.closed) return;
-    const block = this.#encoder.encode(fields);
+    const block = this.#encoder.encode(fields, neverIndexed);
     const max = this.peerMaxFrameSize;
     const endFlag = endStream ? Flag.END_STREAM : 0;
     if (block.length <= max) {

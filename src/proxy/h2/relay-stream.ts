@@ -38,6 +38,8 @@ export class RelayStream {
   readonly res = new StreamHalf();
   /** The request header block to send upstream once the stream opens there. */
   requestFields: string[] | undefined = undefined;
+  /** Fields either side sent as never indexed, sent on so by every header block of the stream. */
+  neverIndexed: string[] | undefined = undefined;
   /** The final response head went downstream (by the upstream or by the proxy). */
   responded = false;
   /** The downstream stream was reset (by the client or by us): nothing more goes down. */

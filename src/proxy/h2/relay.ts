@@ -107,6 +107,12 @@ function forwardable(fields: string[], pseudo: string | undefined): string[] | s
   return out;
 }
 
+/** Adds the never-indexed field names of the block `conn` just decoded to `stream`'s. */
+function noteNeverIndexed(stream: RelayStream, conn: H2Connection): void {
+  const names = conn.neverIndexed;
+  if (names.length > 0) (stream.neverIndexed ??= []).push(...names);
+}
+
 /** Relays the HTTP/2 connections handed to it after detection. */
 export class H2Relay implements StreamHandler {
   readonly #log: Logger;
@@ -158,12 +164,16 @@ export class H2Relay implements StreamHandler {
         break;
       }
       if (name.charCodeAt(0) === 0x3a) {
+        let seen: string;
+        switch (name) {
+          case ':method': seen = method; method = value; break;
+          case ':path': seen = path; path = value; break;
+          case ':scheme': seen = scheme; scheme = value; break;
+          case ':authority': seen = authority; authority = value; break;
+          default: problem = `unknown pseudo-header "${name}"`; seen = '';
+        }
         if (regular) problem = `pseudo-header "${name}" after a regular field`;
-        else if (name === ':method') problem = method === '' ? void (method = value) : 'two :method';
-        else if (name === ':path') problem = path === '' ? void (path = value) : 'two :path';
-        else if (name === ':scheme') problem = scheme === '' ? void (scheme = value) : 'two :scheme';
-        else if (name === ':authority') problem = authority === '' ? void (authority = value) : 'two :authority';
-        else problem = `unknown pseudo-header "${name}"`;
+        else if (seen !== '' || (value === '' && name !== ':authority')) problem = `"${name}" twice or empty`;
         out.push(name, value);
         continue;
       }
@@ -197,6 +207,7 @@ export class H2Relay implements StreamHandler {
     for (let i = 0; i < st.add.length; i++) out.push(st.add[i]!);
     const stream = new RelayStream(conn, id, method, path, started);
     stream.requestFields = out;
+    noteNeverIndexed(stream, conn);
     stream.contentLength = contentLength;
     stream.req.ended = endStream;
     stream.res.sendWindow = conn.peerInitialWindow;
@@ -244,7 +255,7 @@ export class H2Relay implements StreamHandler {
     stream.requestFields = undefined;
     const req = stream.req;
     const endNow = req.ended && req.queued === 0 && req.trailers === undefined;
-    up.writeHeaders(id, fields, endNow);
+    up.writeHeaders(id, fields, endNow, stream.neverIndexed);
     if (endNow) req.endSent = true;
     else if (req.queued > 0 || req.ended) this.pump(stream, up);
   }
@@ -254,6 +265,7 @@ export class H2Relay implements StreamHandler {
   }
 
   onHeaders(conn: H2Connection, stream: RelayStream, fields: string[] | undefined, endStream: boolean): void {
+    noteNeverIndexed(stream, conn);
     if (conn === stream.down) {
       // More headers from the client on an open stream: its trailers.
       const trailers = fields === undefined ? 'trailers too large' : forwardable(fields, undefined);
@@ -284,7 +296,7 @@ export class H2Relay implements StreamHandler {
       if (status < 200) {
         // 100 Continue and friends go through; 101 has no meaning in HTTP/2.
         if (status === 101 || endStream) this.#upstreamError(stream, 'malformed informational response');
-        else stream.down.writeHeaders(stream.downId, head, false);
+        else stream.down.writeHeaders(stream.downId, head, false, stream.neverIndexed);
         return;
       }
       stream.status = status;
@@ -294,7 +306,7 @@ export class H2Relay implements StreamHandler {
         if (fields[i] === 'grpc-status') stream.grpcStatus = fields[i + 1];
       }
       if (stream.downReset) return;
-      stream.down.writeHeaders(stream.downId, head, endStream);
+      stream.down.writeHeaders(stream.downId, head, endStream, stream.neverIndexed);
       if (endStream) {
         stream.res.ended = true;
         stream.res.endSent = true;
@@ -387,7 +399,7 @@ export class H2Relay implements StreamHandler {
       source.consumed(sourceId, half, n);
     }
     if (half.ended && !half.endSent) {
-      if (half.trailers !== undefined) target.writeHeaders(targetId, half.trailers, true);
+      if (half.trailers !== undefined) target.writeHeaders(targetId, half.trailers, true, stream.neverIndexed);
       else target.writeData(targetId, EMPTY, true);
       half.endSent = true;
     }
