@@ -1,0 +1,462 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import http2 from 'node:http2';
+import { listen, metrics, sample, startMesh, waitFor, type Mesh } from './harness.ts';
+import { E, F, frame, pairs, RawH2, rawH2Server, T, type Frame } from './h2-raw.ts';
+
+/** What the application saw of one stream. */
+type AppStream = {
+  path: string;
+  headers: http2.IncomingHttpHeaders;
+  /** The request's fields as they came, flat `[name, value, …]`. */
+  raw: string[];
+  body: Buffer;
+  /** The readable side ended (node also ends it when the stream is reset: see `complete`). */
+  ended: boolean;
+  aborted: boolean;
+  closed: boolean;
+  trailers: http2.IncomingHttpHeaders | undefined;
+};
+
+/** Whether the app got a whole request: its body ended and the stream was not reset. */
+function complete(s: AppStream): boolean {
+  return s.ended && !s.aborted;
+}
+
+type App = { port: number; streams: AppStream[]; open(): number; written(): number };
+
+/** The large response of the flow-control test: 200 × 1 MiB of random bytes. */
+const BIG_CHUNK = randomBytes(1 << 20);
+const BIG_CHUNKS = 200;
+
+/**
+ * An h2c application recording every stream. `/reset-before` resets the stream
+ * unanswered, `/reset-after` after its response head and a first DATA, `/big` answers
+ * 200 MiB with backpressure; anything else echoes the request body once it ended (a
+ * 100 first when the request expects it), with the l5d-client-id it saw.
+ */
+async function startApp(t: TestContext): Promise<App> {
+  const streams: AppStream[] = [];
+  let written = 0;
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sessions.delete(s));
+  });
+  server.on('stream', (stream, headers, _flags, rawHeaders) => {
+    const rec: AppStream = { path: String(headers[':path']), headers, raw: [...rawHeaders], body: Buffer.alloc(0), ended: false, aborted: false, closed: false, trailers: undefined };
+    streams.push(rec);
+    stream.on('error', () => {});
+    stream.on('aborted', () => { rec.aborted = true; });
+    stream.on('close', () => { rec.closed = true; });
+    stream.on('trailers', (h) => { rec.trailers = h; });
+    if (rec.path === '/reset-before') {
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    if (rec.path === '/reset-after') {
+      stream.respond({ ':status': 200 });
+      // destroy, not close: close() ends the writable side first, so an END_STREAM would precede the reset.
+      stream.write('partial', () => stream.destroy(new Error('the app gave up')));
+      return;
+    }
+    if (rec.path === '/big') {
+      stream.respond({ ':status': 200 });
+      let i = 0;
+      const pump = (): void => {
+        while (i < BIG_CHUNKS) {
+          i++;
+          written += BIG_CHUNK.length;
+          if (!stream.write(BIG_CHUNK)) {
+            stream.once('drain', pump);
+            return;
+          }
+        }
+        stream.end();
+      };
+      pump();
+      return;
+    }
+    if (headers['expect'] === '100-continue') stream.additionalHeaders({ ':status': 100 });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      rec.ended = true;
+      // node ends the readable side of a reset stream too; that is no complete request.
+      if (stream.aborted || stream.destroyed) return;
+      rec.body = Buffer.concat(chunks);
+      try {
+        stream.respond({ ':status': 200, 'x-client-id': String(headers['l5d-client-id'] ?? '') });
+        stream.end(rec.body);
+      } catch {
+        // Reset meanwhile: there is nobody to answer.
+      }
+    });
+  });
+  const port = await listen(t, server);
+  t.after(() => {
+    for (const s of sessions) s.destroy();
+  });
+  return { port, streams, open: () => streams.filter((s) => !s.closed).length, written: () => written };
+}
+
+/** Client → A (outbound target) → mTLS → B (inbound) → `app`. B closes an idle mesh connection after 1 s. */
+async function mesh(t: TestContext, app: App): Promise<Mesh> {
+  return startMesh(t, {
+    destinations: (bIn, bId) => [`h2.test:${app.port}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`h2.test:${app.port}`],
+    b: { idleTimeoutMs: 1000 },
+  });
+}
+
+/**
+ * The end of every test: the clients leave; the app is left with no stream open and
+ * both proxies with no connection open (the mesh connection ends by B's idle timeout).
+ */
+async function settle(m: Mesh, clients: RawH2[], app?: App): Promise<void> {
+  for (const c of clients) c.destroy();
+  if (app !== undefined) await waitFor(() => app.open() === 0, 'the app to have no stream open');
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'A to close the client connections');
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections') === 0 && sample(await metrics(m.b), 'tcp_open_connections') === 0,
+    'tcp_open_connections to return to 0 on both proxies', 8000);
+}
+
+/** An echo request that must come back 200 with `body`: the connection still works. */
+async function echoWorks(c: RawH2, body: string): Promise<void> {
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/echo', endStream: false });
+  c.data(id, body, { endStream: true });
+  const r = await c.response(id);
+  assert.equal(r.status, 200, `the echo after: ${c.describe()}`);
+  assert.equal(r.body.toString(), body);
+}
+
+const isGoaway = (f: Frame): boolean => f.type === T.GOAWAY;
+
+test('Malformed HTTP/2 requests get 400 with l5d-proxy-error and never reach the app', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const base = [':method', 'GET', ':scheme', 'http', ':authority', 'h2.test'];
+  const cases: Array<[string, string[], boolean]> = [
+    ['an upper-case field name', [...base, ':path', '/upper', 'X-Upper', 'v'], true],
+    ['CR/LF in a value', [...base, ':path', '/crlf', 'x-split', 'a\r\nx-injected: b'], true],
+    ['a lone LF in a value', [...base, ':path', '/lf', 'x-split', 'a\nb'], true],
+    ['no :path', [...base], true],
+    ['an unknown pseudo-header', [...base, ':path', '/pseudo', ':protocol-x', 'y'], true],
+    ['a pseudo-header after a regular field', [...base, 'x-a', 'b', ':path', '/late'], true],
+    ['content-length 5 on a request without a body', [...base.slice(0, 1), 'POST', ...base.slice(2), ':path', '/cl', 'content-length', '5'], true],
+  ];
+  for (const [what, fields, endStream] of cases) {
+    const id = c.nextId();
+    c.headers(id, fields, { endStream });
+    const r = await c.response(id);
+    assert.equal(r.status, 400, `${what}: ${c.describe()}`);
+    assert.match(r.header('l5d-proxy-error') ?? '', /malformed request/, what);
+  }
+  // Streams are opened upstream in order: once this one arrived, none of the above can.
+  await echoWorks(c, 'after the malformed ones');
+  assert.deepEqual(app.streams.map((s) => s.path), ['/echo'], 'only the well-formed request reached the app');
+  await settle(m, [c], app);
+});
+
+test('A request whose body does not match its content-length gets 400 with l5d-proxy-error and never completes at the app', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  for (const [what, declared, body] of [['shorter', '10', 'hello'], ['longer', '3', 'hello']] as const) {
+    const id = c.nextId();
+    c.request(id, { method: 'POST', path: `/cl-${what}`, endStream: false, extra: ['content-length', declared] });
+    c.data(id, body, { endStream: true });
+    const r = await c.response(id);
+    assert.equal(r.status, 400, `a body ${what} than its content-length: ${c.describe()}`);
+    assert.match(r.header('l5d-proxy-error') ?? '', /content-length/, what);
+  }
+  await echoWorks(c, 'still fine');
+  assert.deepEqual(app.streams.filter(complete).map((s) => s.path), ['/echo'], 'no mismatched request completed at the app');
+  await settle(m, [c], app);
+});
+
+test('A client-sent l5d-client-id never reaches the app; the inbound proxy\'s does', async (t) => {
+  const app = await startApp(t);
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`h2.test:${app.port}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`h2.test:${app.port}`],
+    forwardPort: app.port,
+    b: { idleTimeoutMs: 1000 },
+  });
+  const spoof = ['l5d-client-id', 'admin.spoofed.serviceaccount.identity.weft.cluster.local'];
+  // Through the mesh: A drops it, B adds the verified identity.
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { path: '/meshed', extra: [...spoof, 'x-keep', 'kept', ...spoof] });
+  const r = await c.response(id);
+  assert.equal(r.status, 200, c.describe());
+  assert.equal(r.header('x-client-id'), m.aLeaf.identity);
+  // A plain client straight to B's inbound: no identity, so no l5d-client-id at all.
+  const plain = await RawH2.connect(t, m.b.ports.inbound);
+  const pid = plain.nextId();
+  plain.request(pid, { path: '/plain', extra: spoof });
+  const pr = await plain.response(pid);
+  assert.equal(pr.status, 200, plain.describe());
+  const seen = (path: string): Array<[string, string]> => pairs(app.streams.find((s) => s.path === path)?.raw ?? []).filter(([k]) => k === 'l5d-client-id');
+  assert.deepEqual(seen('/meshed'), [['l5d-client-id', m.aLeaf.identity]]);
+  assert.deepEqual(seen('/plain'), []);
+  assert.equal(app.streams.find((s) => s.path === '/meshed')?.headers['x-keep'], 'kept');
+  await settle(m, [c, plain], app);
+});
+
+test('A client that resets a stream mid-body resets the app\'s stream; the connection goes on', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/slow', endStream: false });
+  c.data(id, 'first half of the body');
+  await waitFor(() => app.streams.some((s) => s.path === '/slow'), 'the request to reach the app');
+  const rec = app.streams.find((s) => s.path === '/slow')!;
+  c.reset(id, E.CANCEL);
+  await waitFor(() => rec.closed, 'the app\'s stream to be reset');
+  assert.equal(complete(rec), false, 'the app never saw the body end');
+  assert.equal(rec.aborted, true, 'the app\'s stream was aborted');
+  assert.equal(app.open(), 0);
+  await echoWorks(c, 'next request on the same connection');
+  await echoWorks(c, 'and the one after');
+  await settle(m, [c], app);
+});
+
+test('An app that resets a stream before responding gives 502 with l5d-proxy-error; after its head, a reset', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const before = c.nextId();
+  c.request(before, { path: '/reset-before' });
+  const r = await c.response(before);
+  assert.equal(r.status, 502, c.describe());
+  assert.match(r.header('l5d-proxy-error') ?? '', /reset/);
+  const after = c.nextId();
+  c.request(after, { path: '/reset-after' });
+  const a = await c.response(after);
+  assert.equal(a.status, 200, 'the response head came through');
+  assert.notEqual(a.reset, undefined, `then the stream was reset: ${c.describe()}`);
+  assert.equal(c.frames.some((f) => f.streamId === after && f.type !== T.RST_STREAM && (f.flags & F.END_STREAM) !== 0), false, 'no END_STREAM: the client cannot take the partial body for a whole one');
+  await echoWorks(c, 'the connection still works');
+  await settle(m, [c], app);
+});
+
+test('An upstream GOAWAY below a stream in flight gives that stream 502; later requests use a new upstream connection', async (t) => {
+  let served = 0;
+  const up = await rawH2Server(t, (conn) => {
+    const first = served++ === 0;
+    const heads: number[] = [];
+    conn.listeners.push((f) => {
+      if (f.type !== T.HEADERS) return;
+      heads.push(f.streamId);
+      if (!first) {
+        conn.headers(f.streamId, [':status', '200'], { endStream: false });
+        conn.data(f.streamId, 'fresh connection', { endStream: true });
+        return;
+      }
+      // The first connection takes two streams, then says it processed only the first.
+      if (heads.length === 2) {
+        conn.goaway(heads[0]!, E.NO_ERROR);
+        conn.headers(heads[0]!, [':status', '200'], { endStream: false });
+        conn.data(heads[0]!, 'before goaway', { endStream: true });
+      }
+    });
+  });
+  const m = await startMesh(t, { destinations: () => [`raw.test:${up.port}=127.0.0.1:${up.port}`], targets: [`raw.test:${up.port}`] });
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const s1 = c.nextId();
+  const s2 = c.nextId();
+  c.request(s1, { path: '/one' });
+  c.request(s2, { path: '/two' });
+  const r1 = await c.response(s1);
+  const r2 = await c.response(s2);
+  assert.equal(r1.status, 200, c.describe());
+  assert.equal(r1.body.toString(), 'before goaway');
+  assert.equal(r2.status, 502, c.describe());
+  assert.notEqual(r2.header('l5d-proxy-error'), undefined);
+  const s3 = c.nextId();
+  c.request(s3, { path: '/three' });
+  const r3 = await c.response(s3);
+  assert.equal(r3.status, 200, c.describe());
+  assert.equal(r3.body.toString(), 'fresh connection');
+  assert.equal(up.connections.length, 2, 'a second upstream connection was made');
+  // Its streams done, the connection that went away is closed by the proxy.
+  await up.connections[0]!.waitClosed('the proxy to close the upstream connection that went away');
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
+test('A client that stops reading a 200 MiB response makes the proxies hold only their windows, then gets every byte', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!, { autoWindow: false });
+  await echoWorks(c, 'warm up the mesh connection');
+  const rssBefore = process.memoryUsage.rss();
+  const id = c.nextId();
+  const hash = createHash('sha256');
+  let received = 0;
+  c.sink(id, (chunk) => {
+    hash.update(chunk);
+    received += chunk.length;
+  });
+  c.request(id, { path: '/big' });
+  await c.until((f) => f.streamId === id && f.type === T.HEADERS, 'the response head');
+  // The app writes until every window on the way is full; then nothing moves.
+  let last = -1;
+  let still = 0;
+  await waitFor(() => {
+    const w = app.written();
+    still = w === last ? still + 1 : 0;
+    last = w;
+    return still >= 5;
+  }, 'the app\'s writes to stall', 20_000);
+  const held = process.memoryUsage.rss() - rssBefore;
+  assert.ok(received <= 65_535, `the client got ${received} bytes, more than the window it advertised`);
+  assert.ok(app.written() < 32 << 20, `the app wrote ${app.written()} bytes to a client that reads nothing`);
+  assert.ok(held < 20 << 20, `the process grew by ${(held / 1048576).toFixed(1)} MB while the client read nothing`);
+  // The client reads again: credit for what it has, then for everything as it comes.
+  c.autoWindow = true;
+  if (received > 0) {
+    c.windowUpdate(0, received);
+    c.windowUpdate(id, received);
+  }
+  const r = await c.response(id, 120_000);
+  assert.equal(r.reset, undefined, c.describe());
+  assert.equal(received, BIG_CHUNKS * BIG_CHUNK.length);
+  const want = createHash('sha256');
+  for (let i = 0; i < BIG_CHUNKS; i++) want.update(BIG_CHUNK);
+  assert.equal(hash.digest('hex'), want.digest('hex'), 'every byte intact');
+  await settle(m, [c], app);
+});
+
+test('Padding, PRIORITY frames, unknown frame types and PING leave requests working', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const ping = Buffer.from('weft-png');
+  c.ping(ping);
+  const ack = await c.until((f) => f.type === T.PING && (f.flags & F.ACK) !== 0, 'the PING ACK');
+  assert.deepEqual(ack.payload, ping);
+  const unknown = (streamId: number): boolean => c.send(0xfa, 0xff, streamId, Buffer.from('ignore me'));
+  const priority = (streamId: number): boolean => c.send(T.PRIORITY, 0, streamId, Buffer.from([0, 0, 0, 0, 16]));
+  unknown(0);
+  priority(9); // an idle stream may be prioritised (RFC 9113 §5.1)
+  const id = c.nextId();
+  c.headers(id, [':method', 'POST', ':scheme', 'http', ':path', '/echo', ':authority', 'h2.test'], { endStream: false, pad: 20, priority: true });
+  priority(id);
+  unknown(id);
+  c.data(id, 'hello ', { pad: 30 });
+  c.data(id, '', { pad: 0 });
+  c.data(id, 'world', { pad: 255, endStream: true });
+  const r = await c.response(id);
+  assert.equal(r.status, 200, c.describe());
+  assert.equal(r.body.toString(), 'hello world', 'padding is never forwarded');
+  const get = c.nextId();
+  c.headers(get, [':method', 'GET', ':scheme', 'http', ':path', '/padded-get', ':authority', 'h2.test'], { endStream: true, pad: 7 });
+  assert.equal((await c.response(get)).status, 200, c.describe());
+  const ping2 = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
+  c.ping(ping2);
+  const ack2 = await c.until((f) => f.type === T.PING && (f.flags & F.ACK) !== 0 && f.payload.equals(ping2), 'the second PING ACK');
+  assert.deepEqual(ack2.payload, ping2);
+  assert.equal(c.frames.some(isGoaway), false, c.describe());
+  assert.deepEqual(app.streams.map((s) => s.path), ['/echo', '/padded-get']);
+  await settle(m, [c], app);
+});
+
+test('A header block continued without end gets GOAWAY and the connection closes', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const block = c.block([':method', 'GET', ':scheme', 'http', ':path', '/flood', ':authority', 'h2.test']);
+  c.send(T.HEADERS, F.END_STREAM, 1, block);
+  const junk = Buffer.alloc(16_384, 0x41);
+  // Up to 64 MiB of CONTINUATION, with backpressure, until the proxy gives up.
+  for (let i = 0; i < 4096 && !c.closed && !c.frames.some(isGoaway); i++) {
+    if (!c.send(T.CONTINUATION, 0, 1, junk)) {
+      await Promise.race([new Promise((r) => c.socket.once('drain', r)), c.waitClosed('the close', 5000).catch(() => {})]);
+    }
+  }
+  const g = await c.goawayFrame();
+  assert.ok(g.code === E.ENHANCE_YOUR_CALM || g.code === E.PROTOCOL_ERROR || g.code === E.FRAME_SIZE_ERROR, `GOAWAY code ${g.code}`);
+  await c.waitClosed('the proxy to close the connection');
+  assert.deepEqual(app.streams, [], 'nothing reached the app');
+  await settle(m, [c], app);
+});
+
+test('5000 rapid HEADERS and RST_STREAM pairs get GOAWAY ENHANCE_YOUR_CALM and leave no stream open at the app', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  await echoWorks(c, 'warm up the mesh connection');
+  const rst = Buffer.alloc(4);
+  rst.writeUInt32BE(E.CANCEL);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const id = c.nextId();
+    const block = c.block([':method', 'GET', ':scheme', 'http', ':path', '/rapid', ':authority', 'h2.test']);
+    parts.push(frame(T.HEADERS, F.END_STREAM | F.END_HEADERS, id, block), frame(T.RST_STREAM, 0, id, rst));
+  }
+  c.raw(Buffer.concat(parts));
+  const g = await c.goawayFrame(10_000);
+  assert.equal(g.code, E.ENHANCE_YOUR_CALM);
+  await c.waitClosed('the proxy to close the connection', 10_000);
+  await waitFor(() => app.open() === 0, `the app to have no stream open (${app.open()} of ${app.streams.length})`, 10_000);
+  // Other clients are not hurt: a new connection works.
+  const other = await RawH2.connect(t, m.a.ports.targets[0]!);
+  await echoWorks(other, 'a well-behaved client');
+  await settle(m, [c, other], app);
+});
+
+test('A frame larger than 16384 bytes gets GOAWAY FRAME_SIZE_ERROR', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/oversize', endStream: false });
+  c.data(id, Buffer.alloc(16_385, 0x62), { endStream: true });
+  const g = await c.goawayFrame();
+  assert.equal(g.code, E.FRAME_SIZE_ERROR);
+  await c.waitClosed('the proxy to close the connection');
+  await waitFor(() => app.streams.every((s) => !complete(s)), 'no complete request at the app');
+  await settle(m, [c], app);
+});
+
+test('A request with expect: 100-continue gets the app\'s 100, then its 200', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/continue', endStream: false, extra: ['expect', '100-continue', 'content-length', '4'] });
+  const cont = await c.until((f) => f.streamId === id && f.type === T.HEADERS, 'the 100 Continue');
+  assert.deepEqual(cont.fields?.slice(0, 2), [':status', '100']);
+  assert.equal(cont.flags & F.END_STREAM, 0);
+  c.data(id, 'body', { endStream: true });
+  const r = await c.response(id);
+  assert.deepEqual(r.blocks.map((b) => b[1]), ['100', '200']);
+  assert.equal(r.body.toString(), 'body');
+  await settle(m, [c], app);
+});
+
+test('Request trailers reach the app intact', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/trailers', endStream: false, extra: ['te', 'trailers', 'content-type', 'application/grpc'] });
+  c.data(id, 'payload');
+  c.headers(id, ['x-checksum', 'sha256:0123abcd', 'grpc-status', '0', 'x-empty', ''], { endStream: true });
+  const r = await c.response(id);
+  assert.equal(r.status, 200, c.describe());
+  const rec = app.streams.find((s) => s.path === '/trailers');
+  assert.equal(rec?.body.toString(), 'payload');
+  assert.equal(rec?.trailers?.['x-checksum'], 'sha256:0123abcd');
+  assert.equal(rec?.trailers?.['grpc-status'], '0');
+  assert.equal(rec?.trailers?.['x-empty'], '');
+  await settle(m, [c], app);
+});
