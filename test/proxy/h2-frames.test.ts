@@ -322,16 +322,37 @@ test('A client that stops reading a 200 MiB response makes the proxies hold only
   assert.ok(held < 20 << 20, `the process grew by ${(held / 1048576).toFixed(1)} MB while the client read nothing`);
   // The client reads again: credit for what it has, then for everything as it comes.
   c.autoWindow = true;
-  if (received > 0) {
-    c.windowUpdate(0, received);
-    c.windowUpdate(id, received);
-  }
+  c.flushCredit();
   const r = await c.response(id, 120_000);
   assert.equal(r.reset, undefined, c.describe());
   assert.equal(received, BIG_CHUNKS * BIG_CHUNK.length);
   const want = createHash('sha256');
   for (let i = 0; i < BIG_CHUNKS; i++) want.update(BIG_CHUNK);
   assert.equal(hash.digest('hex'), want.digest('hex'), 'every byte intact');
+  await settle(m, [c], app);
+});
+
+test('A client that returns credit for every DATA frame still gets full-sized DATA frames', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  // Legal and common enough: WINDOW_UPDATE for each frame as it is read. A relay that
+  // sends whatever each update allows, at once, splits frames at every window edge and
+  // never joins them again: frames shrink and throughput collapses with them.
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!, { creditEachFrame: true });
+  const id = c.nextId();
+  let received = 0;
+  let frames = 0;
+  c.sink(id, (chunk) => {
+    received += chunk.length;
+    if (chunk.length > 0) frames++;
+  });
+  c.request(id, { path: '/big' });
+  const started = performance.now();
+  await waitFor(() => received >= 32 << 20 || c.collect(id).reset !== undefined, 'the first 32 MiB', 60_000);
+  const seconds = (performance.now() - started) / 1000;
+  c.reset(id, E.CANCEL);
+  const average = received / frames;
+  assert.ok(average >= 4096, `DATA frames averaged ${average.toFixed(0)} bytes (${frames} frames, ${(received / 1048576 / seconds).toFixed(1)} MiB/s)`);
   await settle(m, [c], app);
 });
 

@@ -79,11 +79,16 @@ export type RawOptions = {
   /** SETTINGS sent first (default none: an empty SETTINGS frame). */
   settings?: ReadonlyArray<readonly [number, number]>;
   /**
-   * Give credit back for every DATA byte received, at once, on the stream and the
-   * connection (default true). Off, the peer's windows only shrink: a reader that stopped.
+   * Give credit back for the DATA received (default true), as nghttp2 does: once half
+   * a window is owed. Off, the peer's windows only shrink: a reader that stopped.
    */
   autoWindow?: boolean;
+  /** Give credit back for every DATA frame at once instead (a legal, chattier reader). */
+  creditEachFrame?: boolean;
 };
+
+/** The windows every peer starts with (RFC 9113 §6.9.2). */
+const DEFAULT_WINDOW = 65_535;
 
 /** One raw HTTP/2 connection, client or server side. */
 export class RawH2 {
@@ -93,6 +98,11 @@ export class RawH2 {
   /** Client side: the next stream id `nextId()` hands out. */
   #nextId = 1;
   autoWindow: boolean;
+  readonly #creditEachFrame: boolean;
+  /** The stream window this peer advertised, and credit owed on the connection and per stream. */
+  readonly #streamWindow: number;
+  #connectionOwed = 0;
+  readonly #streamOwed = new Map<number, number>();
   readonly encoder = new HpackEncoder();
   readonly #decoder = new HpackDecoder(1 << 20);
   readonly #sinks = new Map<number, (chunk: Buffer) => void>();
@@ -108,7 +118,11 @@ export class RawH2 {
 
   constructor(socket: net.Socket, role: 'client' | 'server', o: RawOptions = {}) {
     this.socket = socket;
+    // Small frames (WINDOW_UPDATE, PING) go out at once, as HTTP/2 stacks send them.
+    socket.setNoDelay(true);
     this.autoWindow = o.autoWindow ?? true;
+    this.#creditEachFrame = o.creditEachFrame ?? false;
+    this.#streamWindow = o.settings?.find(([k]) => k === S.INITIAL_WINDOW_SIZE)?.[1] ?? DEFAULT_WINDOW;
     this.#prefaceLeft = role === 'server' ? PREFACE.length : 0;
     socket.on('data', (c: Buffer) => this.#onBytes(c));
     socket.on('error', () => {});
@@ -244,8 +258,10 @@ export class RawH2 {
    * it up to `timeoutMs`; fails naming `what` (and the frames seen) otherwise.
    */
   async until(match: (f: Frame) => boolean, what: string, timeoutMs = 5000, from = 0): Promise<Frame> {
+    // Each frame is looked at once: a long transfer wakes this for every chunk.
+    let i = from;
     const find = (): Frame | undefined => {
-      for (let i = from; i < this.frames.length; i++) if (match(this.frames[i]!)) return this.frames[i];
+      for (; i < this.frames.length; i++) if (match(this.frames[i]!)) return this.frames[i];
       return undefined;
     };
     return this.#wait(find, what, timeoutMs);
@@ -384,10 +400,7 @@ export class RawH2 {
     } else if (f.type === T.DATA) {
       const n = f.payload.length;
       if ((f.flags & F.PADDED) !== 0) f.payload = f.payload.subarray(1, n - f.payload[0]!);
-      if (this.autoWindow && n > 0) {
-        this.windowUpdate(0, n);
-        if ((f.flags & F.END_STREAM) === 0) this.windowUpdate(f.streamId, n);
-      }
+      if (n > 0) this.#owe(f.streamId, n, (f.flags & F.END_STREAM) !== 0);
       const sink = this.#sinks.get(f.streamId);
       if (sink !== undefined) {
         sink(f.payload);
@@ -400,6 +413,31 @@ export class RawH2 {
     }
     if (f.type !== T.DATA) f.payload = Buffer.from(f.payload);
     this.#record(f);
+  }
+
+  /** Counts `n` bytes received on `id`; gives the credit back as the options say. */
+  #owe(id: number, n: number, ended: boolean): void {
+    this.#connectionOwed += n;
+    const owed = ended ? 0 : (this.#streamOwed.get(id) ?? 0) + n;
+    if (ended) this.#streamOwed.delete(id);
+    else this.#streamOwed.set(id, owed);
+    if (this.autoWindow) this.flushCredit(this.#creditEachFrame ? 1 : DEFAULT_WINDOW / 2, this.#creditEachFrame ? 1 : this.#streamWindow / 2);
+  }
+
+  /**
+   * Sends WINDOW_UPDATE for the credit owed: on the connection once `connMin` bytes are
+   * owed, on each open stream once `streamMin` are (1 and 1: everything owed now).
+   */
+  flushCredit(connMin = 1, streamMin = 1): void {
+    if (this.#connectionOwed >= connMin && this.#connectionOwed > 0) {
+      this.windowUpdate(0, this.#connectionOwed);
+      this.#connectionOwed = 0;
+    }
+    for (const [id, owed] of this.#streamOwed) {
+      if (owed < streamMin || owed === 0) continue;
+      this.windowUpdate(id, owed);
+      this.#streamOwed.set(id, 0);
+    }
   }
 
   #record(f: Frame): void {
