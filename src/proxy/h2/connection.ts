@@ -170,12 +170,18 @@ export class H2Connection {
     return id;
   }
 
-  /** Removes a finished stream; a connection going away closes with its last stream. */
+  /**
+   * Removes a finished stream: a stream waiting for the peer's limit may start in its
+   * place; a connection going away closes with its last stream.
+   */
   forget(id: number, stream: RelayStream): void {
     if (this.streams.get(id) === stream) this.streams.delete(id);
     this.blocked.delete(stream);
-    const w = this.waiting.indexOf(stream);
-    if (w !== -1) this.waiting.splice(w, 1);
+    if (this.waiting.length > 0) {
+      const w = this.waiting.indexOf(stream);
+      if (w !== -1) this.waiting.splice(w, 1);
+      if (this.waiting.length > 0 && this.canOpen() && this.usable) this.#handler.onCapacity(this);
+    }
     if (this.goingAway && this.streams.size === 0 && this.waiting.length === 0) this.#endGracefully();
   }
 
@@ -532,12 +538,16 @@ export class H2Connection {
     if (this.#isIdle(id)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
     const stream = this.streams.get(id);
     if (stream === undefined) return;
-    if (this.role === 'server') this.#spendReset();
+    if (this.role === 'server') this.spendReset();
     this.#handler.onReset(this, stream, b.readUInt32BE(start));
   }
 
-  /** A client that resets streams faster than it could use them is attacking the upstream: cut it off. */
-  #spendReset(): void {
+  /**
+   * Counts one reset a client caused (its own RST_STREAM, or a stream error it
+   * provoked); a client resetting streams faster than it could use them is attacking
+   * the upstream and is cut off: throws the ENHANCE_YOUR_CALM connection error.
+   */
+  spendReset(): void {
     const now = performance.now();
     const r = this.#resets;
     r.tokens = Math.min(RESET_BURST, r.tokens + ((now - r.at) / 1000) * RESETS_PER_SECOND);

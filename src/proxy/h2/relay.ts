@@ -40,6 +40,7 @@ export type H2ConnectionOptions = {
 type ServeState = { o: H2ConnectionOptions; add: string[] };
 
 const EMPTY = Buffer.alloc(0);
+const NO_NAMES: readonly string[] = [];
 
 /** Field-name bytes HTTP/2 allows: a token, in lower case (RFC 9113 §8.2.1). */
 const NAME_BYTE: Uint8Array = (() => {
@@ -88,7 +89,7 @@ function errorValue(message: string): string {
  * fields left out, or the reason it is malformed. `pseudo` is the one pseudo-header
  * allowed (`:status` in a response head; none in trailers).
  */
-function forwardable(fields: string[], pseudo: string | undefined): string[] | string {
+function forwardable(fields: string[], pseudo: string | undefined, drop: readonly string[] = NO_NAMES): string[] | string {
   let out = fields;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
@@ -98,7 +99,7 @@ function forwardable(fields: string[], pseudo: string | undefined): string[] | s
       continue;
     }
     if (!validName(name)) return `a bad field name "${name}"`;
-    if (isHopHeader(name)) {
+    if (isHopHeader(name) || (drop.length > 0 && drop.includes(name))) {
       if (out === fields) out = fields.slice(0, i);
       continue;
     }
@@ -268,13 +269,15 @@ export class H2Relay implements StreamHandler {
     noteNeverIndexed(stream, conn);
     if (conn === stream.down) {
       // More headers from the client on an open stream: its trailers.
-      const trailers = fields === undefined ? 'trailers too large' : forwardable(fields, undefined);
+      // The names dropped from the head (`l5d-client-id`) are dropped here too: an
+      // application reading trailers must not take a client's word for its identity.
+      const trailers = fields === undefined ? 'trailers too large' : forwardable(fields, undefined, (conn.context as ServeState).o.dropHeaders);
       if (typeof trailers === 'string' || !endStream || stream.req.ended) {
         this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
         return;
       }
       if (stream.contentLength !== -1 && stream.bodyBytes !== stream.contentLength) {
-        this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+        this.#malformedBody(stream);
         return;
       }
       stream.req.trailers = trailers;
@@ -310,7 +313,7 @@ export class H2Relay implements StreamHandler {
       if (endStream) {
         stream.res.ended = true;
         stream.res.endSent = true;
-        if (stream.req.endSent) this.#finish(stream);
+        this.#finish(stream);
       }
       return;
     }
@@ -335,7 +338,7 @@ export class H2Relay implements StreamHandler {
         stream.bodyBytes += n;
         if (stream.bodyBytes > stream.contentLength || (endStream && stream.bodyBytes !== stream.contentLength)) {
           conn.consumed(stream.downId, undefined, n);
-          this.onStreamError(conn, stream, ErrorCode.PROTOCOL_ERROR);
+          this.#malformedBody(stream);
           return;
         }
       }
@@ -403,7 +406,10 @@ export class H2Relay implements StreamHandler {
       else target.writeData(targetId, EMPTY, true);
       half.endSent = true;
     }
-    if (half.endSent && stream.req.endSent && stream.res.endSent) this.#finish(stream);
+    // A response complete downstream ends the exchange, also while the client still
+    // sends: #finish tells it to stop (RST_STREAM NO_ERROR) and cancels the upstream's
+    // stream, so neither is held open by a body nobody will read.
+    if (stream.res.endSent) this.#finish(stream);
   }
 
   onReset(conn: H2Connection, stream: RelayStream, code: number): void {
@@ -413,11 +419,18 @@ export class H2Relay implements StreamHandler {
       this.#finish(stream);
       return;
     }
+    // RST_STREAM(NO_ERROR) after a response head ends that response: node:http2 servers
+    // close a finished stream so, sometimes before their END_STREAM went out, and
+    // clients take it as the end. What is queued still goes down, then END_STREAM.
+    if (code === ErrorCode.NO_ERROR && stream.responded) stream.res.ended = true;
     this.#upstreamEnded(stream, code, `the upstream reset the stream (code ${code})`);
   }
 
   onStreamError(conn: H2Connection, stream: RelayStream, code: number): void {
     if (conn === stream.down) {
+      // A client that makes the proxy reset its streams (bad frames: "MadeYouReset")
+      // cancels upstream work as surely as one that resets them itself: same budget.
+      conn.spendReset();
       conn.writeReset(stream.downId, code);
       stream.downReset = true;
       this.#finish(stream);
@@ -447,6 +460,21 @@ export class H2Relay implements StreamHandler {
     for (const stream of [...conn.streams.values(), ...conn.waiting]) {
       this.#upstreamEnded(stream, ErrorCode.CANCEL, 'the upstream connection closed');
     }
+  }
+
+  /**
+   * The client's body does not match its content-length (RFC 9113 §8.1.1: malformed).
+   * The upstream's stream is cancelled; the client gets 400 with `l5d-proxy-error` when
+   * no response has started, else a reset.
+   */
+  #malformedBody(stream: RelayStream): void {
+    stream.down.spendReset();
+    if (stream.responded) {
+      this.onStreamError(stream.down, stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    this.#respond(stream, 400, 'malformed request: a body that does not match its content-length');
+    this.#finish(stream);
   }
 
   /** The upstream broke a rule on `stream`: reset it there, 502 (or a reset) downstream. */
@@ -505,12 +533,16 @@ export class H2Relay implements StreamHandler {
     // A client still sending a body nobody will read is told to stop.
     if (!stream.downReset && !stream.req.ended) down.writeReset(stream.downId, ErrorCode.NO_ERROR);
     down.forget(stream.downId, stream);
-    if (stream.req.queued > 0) down.consumed(stream.downId, undefined, stream.req.queued);
+    // Bytes still queued either way were never sent on: their connection-level credit
+    // goes back now (stream credit does not matter on a closed stream).
+    const { req, res } = stream;
+    if (req.queued > 0) down.consumed(stream.downId, undefined, req.queued);
+    if (res.queued > 0) up?.consumed(stream.upId, undefined, res.queued);
+    req.queue = res.queue = [];
+    req.queued = res.queued = 0;
     if (up !== undefined && !stream.upClosed) {
-      if (stream.upId > 0 && !(stream.res.ended && stream.req.endSent)) up.writeReset(stream.upId, ErrorCode.CANCEL);
-      if (stream.res.queued > 0) up.consumed(stream.upId, undefined, stream.res.queued);
+      if (stream.upId > 0 && !(res.ended && req.endSent)) up.writeReset(stream.upId, ErrorCode.CANCEL);
       up.forget(stream.upId, stream);
-      if (up.waiting.length > 0) this.onCapacity(up);
     }
     const status = stream.status === 0 ? 502 : stream.status;
     const failure = status >= 500 || (stream.grpcStatus !== undefined && stream.grpcStatus !== '0');
