@@ -203,6 +203,15 @@ test('A client-sent l5d-client-id never reaches the app; the inbound proxy\'s do
   const pr = await plain.response(pid);
   assert.equal(pr.status, 200, plain.describe());
   const seen = (path: string): Array<[string, string]> => pairs(app.streams.find((s) => s.path === path)?.raw ?? []).filter(([k]) => k === 'l5d-client-id');
+  // Nor in request trailers, where an application reading them would find it.
+  const tid = c.nextId();
+  c.request(tid, { method: 'POST', path: '/trailer-spoof', endStream: false, extra: ['te', 'trailers'] });
+  c.data(tid, 'body');
+  c.headers(tid, [...spoof, 'x-checksum', 'abc'], { endStream: true });
+  assert.equal((await c.response(tid)).status, 200, c.describe());
+  const trailers = app.streams.find((s) => s.path === '/trailer-spoof')?.trailers;
+  assert.equal(trailers?.['x-checksum'], 'abc');
+  assert.equal(trailers?.['l5d-client-id'], undefined, 'a client-sent l5d-client-id in trailers reached the app');
   assert.deepEqual(seen('/meshed'), [['l5d-client-id', m.aLeaf.identity]]);
   assert.deepEqual(seen('/plain'), []);
   assert.equal(app.streams.find((s) => s.path === '/meshed')?.headers['x-keep'], 'kept');
@@ -432,6 +441,27 @@ test('5000 rapid HEADERS and RST_STREAM pairs get GOAWAY ENHANCE_YOUR_CALM and l
   const other = await RawH2.connect(t, m.a.ports.targets[0]!);
   await echoWorks(other, 'a well-behaved client');
   await settle(m, [c, other], app);
+});
+
+test('5000 streams the client makes the proxy reset (WINDOW_UPDATE of 0) get GOAWAY ENHANCE_YOUR_CALM', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  await echoWorks(c, 'warm up the mesh connection');
+  // "MadeYouReset": each stream opened upstream, then a stream error the proxy answers
+  // with RST_STREAM; cancelled upstream work as costly as a client's own resets.
+  const zero = Buffer.alloc(4);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const id = c.nextId();
+    parts.push(frame(T.HEADERS, F.END_HEADERS, id, c.block([':method', 'POST', ':scheme', 'http', ':path', '/made-you-reset', ':authority', 'h2.test'])), frame(T.WINDOW_UPDATE, 0, id, zero));
+  }
+  c.raw(Buffer.concat(parts));
+  const g = await c.goawayFrame(10_000);
+  assert.equal(g.code, E.ENHANCE_YOUR_CALM, c.describe());
+  await c.waitClosed('the proxy to close the connection', 10_000);
+  await waitFor(() => app.open() === 0, `the app to have no stream open (${app.open()} of ${app.streams.length})`, 10_000);
+  await settle(m, [c], app);
 });
 
 test('A frame larger than 16384 bytes gets GOAWAY FRAME_SIZE_ERROR', async (t) => {
