@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import { listen, metrics, sample, startMesh, waitFor, type Mesh } from './harness.ts';
-import { E, F, frame, pairs, RawH2, rawH2Server, T, type Frame } from './h2-raw.ts';
+import { E, F, frame, pairs, RawH2, rawH2Server, S, T, type Frame } from './h2-raw.ts';
 
 /** What the application saw of one stream. */
 type AppStream = {
@@ -299,6 +299,162 @@ test('An upstream GOAWAY below a stream in flight gives that stream 502; later r
   await up.connections[0]!.waitClosed('the proxy to close the upstream connection that went away');
   for (const u of up.connections) u.destroy();
   await settle(m, [c]);
+});
+
+/** Only A, its outbound target sending to a raw h2c upstream on `port` (plain text: no identity). */
+async function outboundOnly(t: TestContext, port: number): Promise<Mesh> {
+  return startMesh(t, { destinations: () => [`raw.test:${port}=127.0.0.1:${port}`], targets: [`raw.test:${port}`] });
+}
+
+/** The path of a request header block. */
+function pathOf(f: Frame): string {
+  const fields = f.fields ?? [];
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === ':path') return fields[i + 1]!;
+  return '';
+}
+
+test('A malformed response head from the upstream gives the client 502 with l5d-proxy-error', async (t) => {
+  const heads: Record<string, string[]> = {
+    '/upper': [':status', '200', 'X-Upper', 'v'],
+    '/crlf': [':status', '200', 'x-split', 'a\r\nx-injected: b'],
+    '/no-status': ['x-only', 'regular'],
+    '/two-status': [':status', '200', ':status', '204'],
+    '/request-pseudo': [':status', '200', ':path', '/'],
+    '/fine': [':status', '200', 'x-fine', 'yes'],
+  };
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type !== T.HEADERS) return;
+    conn.headers(f.streamId, heads[pathOf(f)] ?? [':status', '404'], { endStream: true });
+  }));
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  for (const path of Object.keys(heads)) {
+    const id = c.nextId();
+    c.request(id, { path });
+    const r = await c.response(id);
+    if (path === '/fine') {
+      assert.equal(r.status, 200, c.describe());
+      assert.equal(r.header('x-fine'), 'yes');
+      continue;
+    }
+    assert.equal(r.status, 502, `${path}: ${c.describe()}`);
+    assert.match(r.header('l5d-proxy-error') ?? '', /malformed response/, path);
+  }
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
+test('An upstream answering before the request body ended (then RST_STREAM NO_ERROR) gives the client its whole response', async (t) => {
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type !== T.HEADERS) return;
+    if (pathOf(f) !== '/early') {
+      conn.headers(f.streamId, [':status', '200'], { endStream: true });
+      return;
+    }
+    // RFC 9113 §8.1: a complete response, then "stop sending the request".
+    conn.headers(f.streamId, [':status', '413'], { endStream: false });
+    conn.data(f.streamId, 'too large, stop', { endStream: true });
+    conn.reset(f.streamId, E.NO_ERROR);
+  }));
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/early', endStream: false });
+  c.data(id, 'the first part of a long upload');
+  const end = await c.until((f) => f.streamId === id && (f.type === T.RST_STREAM || (f.flags & F.END_STREAM) !== 0), 'the end of the early response');
+  const r = c.collect(id);
+  assert.notEqual(end.type, T.RST_STREAM, `the response ended with END_STREAM, not a reset: ${c.describe()}`);
+  assert.equal(r.status, 413);
+  assert.equal(r.body.toString(), 'too large, stop');
+  // Whatever the client still sends on it is dropped; the connection goes on.
+  c.data(id, 'more', { endStream: true });
+  const next = c.nextId();
+  c.request(next, { path: '/next' });
+  assert.equal((await c.response(next)).status, 200, c.describe());
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
+test('An upstream limiting its concurrent streams to 1 gets one stream at a time; the others wait and succeed', async (t) => {
+  let open = 0;
+  let most = 0;
+  const pending: Array<{ conn: RawH2; id: number }> = [];
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type !== T.HEADERS) return;
+    open++;
+    most = Math.max(most, open);
+    if (pathOf(f) === '/warm') answer(conn, f.streamId);
+    else pending.push({ conn, id: f.streamId });
+  }), { settings: [[S.MAX_CONCURRENT_STREAMS, 1]] });
+  function answer(conn: RawH2, id: number): void {
+    open--;
+    conn.headers(id, [':status', '200'], { endStream: false });
+    conn.data(id, `stream ${id}`, { endStream: true });
+  }
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  // One request first, so the proxy knows the limit before it opens more.
+  const warm = c.nextId();
+  c.request(warm, { path: '/warm' });
+  assert.equal((await c.response(warm)).status, 200, c.describe());
+  const ids = [c.nextId(), c.nextId(), c.nextId()];
+  for (const id of ids) c.request(id, { path: `/queued-${id}` });
+  for (let i = 0; i < ids.length; i++) {
+    await waitFor(() => pending.length > 0, `queued request ${i + 1} to reach the upstream`);
+    assert.equal(open, 1, 'one stream open upstream at a time');
+    const p = pending.shift()!;
+    answer(p.conn, p.id);
+  }
+  for (const id of ids) assert.equal((await c.response(id)).status, 200, c.describe());
+  assert.equal(most, 1, `the upstream saw ${most} streams open at once`);
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
+test('An upstream PUSH_PROMISE (push disabled) ends that upstream connection; its stream gets 502 and the next request works', async (t) => {
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type !== T.HEADERS) return;
+    if (pathOf(f) === '/push') {
+      const promised = Buffer.alloc(4);
+      promised.writeUInt32BE(2);
+      conn.send(T.PUSH_PROMISE, F.END_HEADERS, f.streamId, Buffer.concat([promised, conn.block([':method', 'GET', ':scheme', 'http', ':path', '/pushed', ':authority', 'raw.test'])]));
+      return;
+    }
+    conn.headers(f.streamId, [':status', '200'], { endStream: true });
+  }));
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { path: '/push' });
+  const r = await c.response(id);
+  assert.equal(r.status, 502, c.describe());
+  assert.notEqual(r.header('l5d-proxy-error'), undefined);
+  const g = await up.connections[0]!.goawayFrame();
+  assert.equal(g.code, E.PROTOCOL_ERROR);
+  await up.connections[0]!.waitClosed('the proxy to close the pushing connection');
+  const next = c.nextId();
+  c.request(next, { path: '/after' });
+  assert.equal((await c.response(next)).status, 200, c.describe());
+  assert.equal(up.connections.length, 2);
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
+test('A client that advertises a stream window of 0 gets its response body once it raises the window by SETTINGS', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!, { settings: [[S.INITIAL_WINDOW_SIZE, 0]] });
+  const id = c.nextId();
+  const body = 'x'.repeat(100_000);
+  c.request(id, { method: 'POST', path: '/echo', endStream: false });
+  for (let at = 0; at < body.length; at += 16_384) c.data(id, body.slice(at, at + 16_384), { endStream: at + 16_384 >= body.length });
+  await c.until((f) => f.streamId === id && f.type === T.HEADERS, 'the response head (HEADERS are not flow-controlled)');
+  assert.equal(c.collect(id).body.length, 0, 'no DATA into a window of 0');
+  // Raising SETTINGS_INITIAL_WINDOW_SIZE opens every stream's window by the difference (RFC 9113 §6.9.2).
+  c.settings([[S.INITIAL_WINDOW_SIZE, 65_535]]);
+  const r = await c.response(id);
+  assert.equal(r.body.toString(), body);
+  await settle(m, [c], app);
 });
 
 test('A client that stops reading a 200 MiB response makes the proxies hold only their windows, then gets every byte', async (t) => {
