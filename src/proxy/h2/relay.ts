@@ -18,7 +18,7 @@ import type { RouteStats } from '../metrics/index.ts';
 import { TCHAR } from '../tchar.ts';
 import { H2Connection, type StreamHandler } from './connection.ts';
 import { ErrorCode } from './frame.ts';
-import { RelayStream } from './relay-stream.ts';
+import { RelayStream, type StreamHalf } from './relay-stream.ts';
 
 /** Where a stream goes: the upstream connection (client side) and the stats to count it in. */
 export type H2Target = { upstream: H2Connection; stats: RouteStats | undefined };
@@ -112,6 +112,36 @@ function forwardable(fields: string[], pseudo: string | undefined, drop: readonl
 function noteNeverIndexed(stream: RelayStream, conn: H2Connection): void {
   const names = conn.neverIndexed;
   if (names.length > 0) (stream.neverIndexed ??= []).push(...names);
+}
+
+/**
+ * The next DATA payload of `half`, up to `max` bytes, taken off its queue. Pieces are
+ * joined to fill the frame: a window that opens a little at a time (a client crediting
+ * each frame as it reads) would otherwise cut frames at every window edge and never
+ * join them again, and frames (and throughput) would shrink. One piece that fits is
+ * sent as it came, without a copy.
+ */
+function takeFrame(half: StreamHalf, max: number): Buffer {
+  const q = half.queue;
+  const first = q[0]!;
+  if (first.length >= max) {
+    if (first.length === max) q.shift();
+    else q[0] = first.subarray(max);
+    return first.subarray(0, max);
+  }
+  if (q.length === 1) return q.shift()!;
+  const size = Math.min(max, half.queued);
+  const frame = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const b = q[0]!;
+    const take = Math.min(b.length, size - at);
+    b.copy(frame, at, 0, take);
+    at += take;
+    if (take === b.length) q.shift();
+    else q[0] = b.subarray(take);
+  }
+  return frame;
 }
 
 /** Relays the HTTP/2 connections handed to it after detection. */
@@ -385,13 +415,7 @@ export class H2Relay implements StreamHandler {
         target.blocked.add(stream);
         return;
       }
-      let piece = half.queue[0]!;
-      if (piece.length > allow) {
-        half.queue[0] = piece.subarray(allow);
-        piece = piece.subarray(0, allow);
-      } else {
-        half.queue.shift();
-      }
+      const piece = takeFrame(half, allow);
       const n = piece.length;
       half.queued -= n;
       half.sendWindow -= n;
