@@ -320,10 +320,14 @@ test('A malformed response head from the upstream gives the client 502 with l5d-
     '/no-status': ['x-only', 'regular'],
     '/two-status': [':status', '200', ':status', '204'],
     '/request-pseudo': [':status', '200', ':path', '/'],
+    '/informational-end': [':status', '100'],
+    '/data-first': [':status', '200'],
     '/fine': [':status', '200', 'x-fine', 'yes'],
   };
   const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
     if (f.type !== T.HEADERS) return;
+    // DATA before any response head (RFC 9113 §8.1: a response starts with HEADERS).
+    if (pathOf(f) === '/data-first') conn.data(f.streamId, 'body before head');
     conn.headers(f.streamId, heads[pathOf(f)] ?? [':status', '404'], { endStream: true });
   }));
   const m = await outboundOnly(t, up.port);
@@ -338,7 +342,7 @@ test('A malformed response head from the upstream gives the client 502 with l5d-
       continue;
     }
     assert.equal(r.status, 502, `${path}: ${c.describe()}`);
-    assert.match(r.header('l5d-proxy-error') ?? '', /malformed response/, path);
+    assert.match(r.header('l5d-proxy-error') ?? '', /malformed|broke HTTP\/2/, path);
   }
   for (const u of up.connections) u.destroy();
   await settle(m, [c]);
@@ -454,6 +458,106 @@ test('A client that advertises a stream window of 0 gets its response body once 
   c.settings([[S.INITIAL_WINDOW_SIZE, 65_535]]);
   const r = await c.response(id);
   assert.equal(r.body.toString(), body);
+  await settle(m, [c], app);
+});
+
+test('A client that sends beyond its stream window gets RST_STREAM FLOW_CONTROL_ERROR; beyond the connection window, GOAWAY', async (t) => {
+  // An upstream that grants no stream window: the proxy can hand nothing on, so the
+  // client's windows are exactly what the proxy advertised (1 MiB per stream, 8 MiB in all).
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type === T.HEADERS && pathOf(f) === '/warm') conn.headers(f.streamId, [':status', '200'], { endStream: true });
+  }), { settings: [[S.INITIAL_WINDOW_SIZE, 0]] });
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const warm = c.nextId();
+  c.request(warm, { path: '/warm' });
+  assert.equal((await c.response(warm)).status, 200, c.describe());
+  const piece = Buffer.alloc(16_384, 0x61);
+  const fill = (id: number): void => {
+    for (let i = 0; i < 64; i++) c.data(id, piece);
+  };
+  const over = c.nextId();
+  c.request(over, { method: 'POST', path: '/hold', endStream: false });
+  fill(over);
+  c.data(over, 'x');
+  const rst = await c.until((f) => f.streamId === over && f.type === T.RST_STREAM, 'the reset of the stream that overran its window');
+  assert.equal(rst.payload.readUInt32BE(0), E.FLOW_CONTROL_ERROR);
+  assert.equal(c.frames.some(isGoaway), false, 'a stream error, not a connection error');
+  // Its bytes were dropped and credited back; 8 more full streams fill the connection window.
+  for (let i = 0; i < 8; i++) {
+    const id = c.nextId();
+    c.request(id, { method: 'POST', path: '/hold', endStream: false });
+    fill(id);
+  }
+  const last = c.nextId();
+  c.request(last, { method: 'POST', path: '/hold', endStream: false });
+  c.data(last, 'x');
+  const g = await c.goawayFrame();
+  assert.equal(g.code, E.FLOW_CONTROL_ERROR, c.describe());
+  await c.waitClosed('the proxy to close the connection');
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
+test('Stream ids out of order get GOAWAY PROTOCOL_ERROR: an even id, and a new request on a lower id', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const even = await RawH2.connect(t, m.a.ports.targets[0]!);
+  even.request(2, { path: '/even' });
+  assert.equal((await even.goawayFrame()).code, E.PROTOCOL_ERROR, even.describe());
+  await even.waitClosed('the proxy to close the connection');
+  // RFC 9113 §5.1.1: a new stream's id must exceed every id the client used before.
+  const lower = await RawH2.connect(t, m.a.ports.targets[0]!);
+  lower.request(5, { path: '/five' });
+  assert.equal((await lower.response(5)).status, 200, lower.describe());
+  lower.request(3, { path: '/three' });
+  const g = await lower.goawayFrame();
+  assert.equal(g.code, E.PROTOCOL_ERROR);
+  assert.equal(g.lastStreamId, 5);
+  assert.deepEqual(app.streams.map((s) => s.path), ['/five']);
+  await settle(m, [even, lower], app);
+});
+
+test('Request trailers without END_STREAM reset the stream with PROTOCOL_ERROR; the connection goes on', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/slow', endStream: false });
+  c.data(id, 'body');
+  c.headers(id, ['x-trailer', 'not the end'], { endStream: false });
+  const rst = await c.until((f) => f.streamId === id && f.type === T.RST_STREAM, 'the reset');
+  assert.equal(rst.payload.readUInt32BE(0), E.PROTOCOL_ERROR);
+  await waitFor(() => app.open() === 0, 'the app\'s stream to be reset too');
+  assert.equal(app.streams.some(complete), false);
+  await echoWorks(c, 'the connection still works');
+  await settle(m, [c], app);
+});
+
+test('A client opening more streams than MAX_CONCURRENT_STREAMS (1024) gets REFUSED_STREAM for the excess', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const settings = await c.until((f) => f.type === T.SETTINGS && (f.flags & F.ACK) === 0, 'the proxy\'s SETTINGS');
+  let limit = 0;
+  for (let at = 0; at + 6 <= settings.payload.length; at += 6) if (settings.payload.readUInt16BE(at) === S.MAX_CONCURRENT_STREAMS) limit = settings.payload.readUInt32BE(at + 2);
+  assert.equal(limit, 1024);
+  const ids: number[] = [];
+  const parts: Buffer[] = [];
+  for (let i = 0; i <= limit; i++) {
+    const id = c.nextId();
+    ids.push(id);
+    parts.push(frame(T.HEADERS, F.END_HEADERS, id, c.block([':method', 'POST', ':scheme', 'http', ':path', '/slow', ':authority', 'h2.test'])));
+  }
+  c.raw(Buffer.concat(parts));
+  const excess = ids[limit]!;
+  const rst = await c.until((f) => f.streamId === excess && f.type === T.RST_STREAM, 'the refusal of the stream over the limit');
+  assert.equal(rst.payload.readUInt32BE(0), E.REFUSED_STREAM);
+  assert.equal(c.frames.some((f) => f.type === T.RST_STREAM && f.streamId !== excess), false, 'the streams within the limit stay open');
+  // Ending the open ones frees the slots: a new stream is taken again.
+  for (const id of ids.slice(0, limit)) c.data(id, '', { endStream: true });
+  await waitFor(() => app.streams.filter(complete).length === limit, `the ${limit} requests to complete at the app`, 20_000);
+  await echoWorks(c, 'a stream after the others ended');
   await settle(m, [c], app);
 });
 
