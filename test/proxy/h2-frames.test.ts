@@ -561,6 +561,120 @@ test('A client opening more streams than MAX_CONCURRENT_STREAMS (1024) gets REFU
   await settle(m, [c], app);
 });
 
+test('A 40 KB request head split over CONTINUATION frames arrives intact; one over 64 KiB gets 431', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const big = 'v'.repeat(10_000);
+  const fields = [':method', 'GET', ':scheme', 'http', ':path', '/large-head', ':authority', 'h2.test', 'x-a', big, 'x-b', big, 'x-c', big, 'x-d', big];
+  const block = c.block(fields);
+  const id = c.nextId();
+  for (let at = 0; at < block.length; at += 16_384) {
+    const first = at === 0;
+    const last = at + 16_384 >= block.length;
+    c.send(first ? T.HEADERS : T.CONTINUATION, (first ? F.END_STREAM : 0) | (last ? F.END_HEADERS : 0), id, block.subarray(at, at + 16_384));
+  }
+  assert.equal((await c.response(id)).status, 200, c.describe());
+  const seen = app.streams.find((s) => s.path === '/large-head');
+  assert.equal(seen?.headers['x-d'], big);
+  const tooBig = c.nextId();
+  c.request(tooBig, { path: '/too-large', extra: ['x-a', 'w'.repeat(40_000), 'x-b', 'w'.repeat(40_000)] });
+  const r = await c.response(tooBig);
+  assert.equal(r.status, 431, c.describe());
+  assert.notEqual(r.header('l5d-proxy-error'), undefined);
+  await echoWorks(c, 'the HPACK state is still in step');
+  assert.deepEqual(app.streams.map((s) => s.path), ['/large-head', '/echo']);
+  await settle(m, [c], app);
+});
+
+test('A WINDOW_UPDATE past 2^31-1 resets the stream (FLOW_CONTROL_ERROR); on the connection it gets GOAWAY', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/slow', endStream: false });
+  c.windowUpdate(id, 0x7fff_ffff);
+  const rst = await c.until((f) => f.streamId === id && f.type === T.RST_STREAM, 'the reset of the overflowing stream');
+  assert.equal(rst.payload.readUInt32BE(0), E.FLOW_CONTROL_ERROR);
+  await echoWorks(c, 'the connection goes on');
+  c.windowUpdate(0, 0x7fff_ffff);
+  assert.equal((await c.goawayFrame()).code, E.FLOW_CONTROL_ERROR);
+  await c.waitClosed('the proxy to close the connection');
+  await settle(m, [c], app);
+});
+
+test('A PING flood from a client that reads nothing is cut off before the proxy buffers more than a few MB', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  await c.until((f) => f.type === T.SETTINGS, 'the proxy\'s SETTINGS');
+  // The client stops reading: every PING ACK the proxy owes piles up on its side.
+  c.socket.pause();
+  const rssBefore = process.memoryUsage.rss();
+  const batch = Buffer.concat(Array.from({ length: 4096 }, () => frame(T.PING, 0, 0, Buffer.alloc(8, 7))));
+  let sent = 0;
+  while (!c.closed && sent < 256 << 20) {
+    if (!c.raw(batch)) {
+      await Promise.race([new Promise((r) => c.socket.once('drain', r)), c.waitClosed('the close', 10_000).catch(() => {})]);
+    }
+    sent += batch.length;
+  }
+  await c.waitClosed('the proxy to cut the flooding client off', 10_000);
+  const grown = process.memoryUsage.rss() - rssBefore;
+  assert.ok(sent < 256 << 20, 'the proxy kept reading PINGs without being able to answer them');
+  assert.ok(grown < 64 << 20, `the process grew by ${(grown / 1048576).toFixed(1)} MB under the flood`);
+  await settle(m, [c], app);
+});
+
+test('A client that vanishes with streams open leaves no stream open at the app', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  for (let i = 0; i < 10; i++) {
+    const id = c.nextId();
+    c.request(id, { method: 'POST', path: `/slow-${i}`, endStream: false });
+    c.data(id, 'part of a body');
+  }
+  await waitFor(() => app.streams.length === 10, 'the 10 requests to reach the app');
+  c.socket.end();
+  await waitFor(() => app.open() === 0, 'the app\'s streams to be reset');
+  assert.equal(app.streams.some(complete), false);
+  await settle(m, [c], app);
+});
+
+test('An upstream connection lost mid-response resets a stream that had its head and answers 502 to one that had not', async (t) => {
+  const streams: Array<{ conn: RawH2; id: number; path: string }> = [];
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type !== T.HEADERS) return;
+    streams.push({ conn, id: f.streamId, path: pathOf(f) });
+    if (pathOf(f) === '/after') conn.headers(f.streamId, [':status', '200'], { endStream: true });
+    if (pathOf(f) === '/headed') {
+      conn.headers(f.streamId, [':status', '200'], { endStream: false });
+      conn.data(f.streamId, 'the first part');
+    }
+  }));
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const headed = c.nextId();
+  const waiting = c.nextId();
+  c.request(headed, { path: '/headed' });
+  c.request(waiting, { path: '/waiting' });
+  await c.until((f) => f.streamId === headed && f.type === T.DATA, 'the first part of the response');
+  await waitFor(() => streams.length === 2, 'both requests at the upstream');
+  up.connections[0]!.destroy();
+  const a = await c.response(headed);
+  const b = await c.response(waiting);
+  assert.equal(a.status, 200);
+  assert.notEqual(a.reset, undefined, `the stream with a head was reset: ${c.describe()}`);
+  assert.equal(b.status, 502, c.describe());
+  assert.match(b.header('l5d-proxy-error') ?? '', /closed/);
+  const next = c.nextId();
+  c.request(next, { path: '/after' });
+  assert.equal((await c.response(next)).status, 200, c.describe());
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
 test('A client that stops reading a 200 MiB response makes the proxies hold only their windows, then gets every byte', async (t) => {
   const app = await startApp(t);
   const m = await mesh(t, app);

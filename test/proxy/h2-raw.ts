@@ -87,6 +87,9 @@ export type RawOptions = {
   creditEachFrame?: boolean;
 };
 
+/** The frame size every peer accepts (RFC 9113 §4.2). */
+const MAX_FRAME = 16_384;
+
 /** The windows every peer starts with (RFC 9113 §6.9.2). */
 const DEFAULT_WINDOW = 65_535;
 
@@ -184,9 +187,9 @@ export class RawH2 {
   }
 
   /**
-   * HEADERS for `fields` on `id`. `pad` adds that many padding bytes (PADDED),
-   * `priority` a priority section (PRIORITY flag); `endHeaders` false leaves the block
-   * open for CONTINUATION frames.
+   * HEADERS for `fields` on `id` (then CONTINUATION frames for a block larger than a
+   * frame). `pad` adds that many padding bytes (PADDED), `priority` a priority section
+   * (PRIORITY flag); `endHeaders` false leaves the block open for CONTINUATION frames.
    */
   headers(id: number, fields: readonly string[], o: { endStream?: boolean; endHeaders?: boolean; pad?: number; priority?: boolean } = {}): void {
     let payload = this.block(fields);
@@ -202,7 +205,15 @@ export class RawH2 {
       payload = Buffer.concat([Buffer.from([o.pad]), payload, Buffer.alloc(o.pad)]);
       flags |= F.PADDED;
     }
-    this.send(T.HEADERS, flags, id, payload);
+    if (payload.length <= MAX_FRAME || (flags & F.END_HEADERS) === 0) {
+      this.send(T.HEADERS, flags, id, payload);
+      return;
+    }
+    // Larger than a frame: HEADERS, then CONTINUATION frames, the last with END_HEADERS.
+    this.send(T.HEADERS, flags & ~F.END_HEADERS, id, payload.subarray(0, MAX_FRAME));
+    for (let at = MAX_FRAME; at < payload.length; at += MAX_FRAME) {
+      this.send(T.CONTINUATION, at + MAX_FRAME >= payload.length ? F.END_HEADERS : 0, id, payload.subarray(at, at + MAX_FRAME));
+    }
   }
 
   /** A request head: `:method`, `:scheme` http, `:path`, `:authority`, then `extra`. */
