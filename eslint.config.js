@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'native/build/**', 'web/dist/**', 'src/viz/web/dist/**'] },
+  // bench/results/ is scratch (gitignored): lean builds and A/B trees the benchmarks write.
+  { ignores: ['node_modules/**', 'native/build/**', 'web/dist/**', 'src/viz/web/dist/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
