@@ -1,3 +1,10 @@
+/**
+ * Protocol edges of the frame-level HTTP/2 relay (src/proxy/h2/), on the wire: a raw
+ * client (h2-raw.ts) writes exactly the frames each case needs, through two real
+ * proxies (client → A → mTLS → B → an h2c app that records what it saw) or through A
+ * alone to a raw upstream where the upstream must misbehave. Every test ends with the
+ * app holding no stream and both proxies no connection (`settle`).
+ */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';

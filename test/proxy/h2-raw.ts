@@ -100,12 +100,14 @@ export class RawH2 {
   readonly frames: Frame[] = [];
   /** Client side: the next stream id `nextId()` hands out. */
   #nextId = 1;
+  /** Whether credit goes back for DATA received (see `RawOptions`); a test may turn it on later. */
   autoWindow: boolean;
   readonly #creditEachFrame: boolean;
   /** The stream window this peer advertised, and credit owed on the connection and per stream. */
   readonly #streamWindow: number;
   #connectionOwed = 0;
   readonly #streamOwed = new Map<number, number>();
+  /** The HPACK encoder of this connection's header blocks (stateless: no dynamic table). */
   readonly encoder = new HpackEncoder();
   readonly #decoder = new HpackDecoder(1 << 20);
   readonly #sinks = new Map<number, (chunk: Buffer) => void>();
