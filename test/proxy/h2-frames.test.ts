@@ -682,6 +682,46 @@ test('An upstream connection lost mid-response resets a stream that had its head
   await settle(m, [c]);
 });
 
+test('An upstream that shrinks its stream window by SETTINGS mid-upload gets no DATA beyond it, and the whole body', async (t) => {
+  const body = randomBytes(300_000);
+  let acked = false;
+  let largest = 0;
+  let got = Buffer.alloc(0);
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f) => {
+    if (f.type === T.SETTINGS && (f.flags & F.ACK) !== 0 && largest === -1) acked = true;
+    if (f.type === T.HEADERS && pathOf(f) === '/warm') conn.headers(f.streamId, [':status', '200'], { endStream: true });
+    if (f.type === T.HEADERS && pathOf(f) === '/upload') {
+      // RFC 9113 §6.9.2: a smaller INITIAL_WINDOW_SIZE shrinks open streams' windows (below 0 even).
+      largest = -1;
+      conn.settings([[S.INITIAL_WINDOW_SIZE, 1000]]);
+    }
+    if (f.type === T.DATA) {
+      got = Buffer.concat([got, f.payload]);
+      // Credit goes back for every frame at once: after the ACK, no frame may exceed 1000 bytes.
+      if (acked) largest = Math.max(largest, f.payload.length);
+      if ((f.flags & F.END_STREAM) !== 0) {
+        conn.headers(f.streamId, [':status', '200'], { endStream: false });
+        conn.data(f.streamId, createHash('sha256').update(got).digest('hex'), { endStream: true });
+      }
+    }
+  }), { creditEachFrame: true });
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const warm = c.nextId();
+  c.request(warm, { path: '/warm' });
+  assert.equal((await c.response(warm)).status, 200, c.describe());
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/upload', endStream: false });
+  for (let at = 0; at < body.length; at += 16_384) c.data(id, body.subarray(at, at + 16_384), { endStream: at + 16_384 >= body.length });
+  const r = await c.response(id, 20_000);
+  assert.equal(r.status, 200, c.describe());
+  assert.equal(r.body.toString(), createHash('sha256').update(body).digest('hex'), 'the body arrived whole and in order');
+  assert.ok(acked, 'the proxy acknowledged the new SETTINGS');
+  assert.ok(largest <= 1000, `a DATA frame of ${largest} bytes into a window of 1000`);
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});
+
 test('A client that stops reading a 200 MiB response makes the proxies hold only their windows, then gets every byte', async (t) => {
   const app = await startApp(t);
   const m = await mesh(t, app);
