@@ -722,6 +722,27 @@ test('An upstream that shrinks its stream window by SETTINGS mid-upload gets no 
   await settle(m, [c]);
 });
 
+test('A client that shrinks its stream window by SETTINGS mid-response gets no DATA beyond it, and the whole body', async (t) => {
+  const app = await startApp(t);
+  const m = await mesh(t, app);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!, { creditEachFrame: true });
+  await c.until((f) => f.type === T.SETTINGS && (f.flags & F.ACK) !== 0, 'the ACK of the first SETTINGS');
+  const body = randomBytes(300_000);
+  const id = c.nextId();
+  c.request(id, { method: 'POST', path: '/echo', endStream: false });
+  for (let at = 0; at < body.length; at += 16_384) c.data(id, body.subarray(at, at + 16_384), { endStream: at + 16_384 >= body.length });
+  await c.until((f) => f.streamId === id && f.type === T.HEADERS, 'the response head');
+  const from = c.frames.length;
+  c.settings([[S.INITIAL_WINDOW_SIZE, 1000]]);
+  const ack = await c.until((f) => f.type === T.SETTINGS && (f.flags & F.ACK) !== 0, 'the ACK of the smaller window', 5000, from);
+  const r = await c.response(id, 20_000);
+  assert.ok(r.body.equals(body), `the body arrived whole (${r.body.length} of ${body.length} bytes)`);
+  const after = c.frames.slice(c.frames.indexOf(ack)).filter((f) => f.type === T.DATA && f.streamId === id);
+  const largest = Math.max(0, ...after.map((f) => f.payload.length));
+  assert.ok(largest <= 1000, `a DATA frame of ${largest} bytes into a window of 1000`);
+  await settle(m, [c], app);
+});
+
 test('A client that stops reading a 200 MiB response makes the proxies hold only their windows, then gets every byte', async (t) => {
   const app = await startApp(t);
   const m = await mesh(t, app);
