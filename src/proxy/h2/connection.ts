@@ -89,8 +89,8 @@ export class H2Connection {
   goingAway = false;
   /** The socket is gone or the connection failed. */
   closed = false;
-  /** The socket holds more than `CONGESTED_BYTES` unsent: DATA waits for 'drain'. */
-  congested = false;
+  #congestedSeen = false;
+  #wakeArmed = false;
   /** Per-connection state of whoever serves it (the relay's options for a downstream connection). */
   context: unknown;
 
@@ -142,6 +142,32 @@ export class H2Connection {
    */
   get neverIndexed(): readonly string[] {
     return this.#decoder.neverIndexed;
+  }
+
+  /**
+   * Whether more than `CONGESTED_BYTES` wait to go out (queued this turn or in the
+   * socket): DATA waits for 'drain'. Checked per frame, so one turn that pumps many
+   * streams cannot pile up more than that.
+   */
+  get congested(): boolean {
+    if (this.#outBytes + this.socket.writableLength <= CONGESTED_BYTES) return false;
+    // Someone waits: the flush of this turn's bytes wakes the blocked streams; with
+    // nothing of ours queued, the socket's own 'drain' does (it is over its mark).
+    if (this.#flushQueued) this.#congestedSeen = true;
+    else this.#armWake(false);
+    return true;
+  }
+
+  /** Pumps the blocked streams once there is room: on the next turn, or on 'drain'. */
+  #armWake(writable: boolean): void {
+    if (this.#wakeArmed) return;
+    this.#wakeArmed = true;
+    const wake = (): void => {
+      this.#wakeArmed = false;
+      this.#pumpBlocked();
+    };
+    if (writable) setImmediate(wake);
+    else this.socket.once('drain', wake);
   }
 
   /** Whether a new stream may be opened on this (client) connection now or soon. */
@@ -295,19 +321,14 @@ export class H2Connection {
     this.#outBytes = 0;
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return;
-    socket.write(out);
-    const buffered = socket.writableLength;
-    if (buffered > FLOOD_BYTES) {
-      socket.destroy();
-      return;
+    const writable = socket.write(out);
+    if (this.#congestedSeen) {
+      this.#congestedSeen = false;
+      this.#armWake(writable);
     }
-    if (buffered > CONGESTED_BYTES && !this.congested) {
-      this.congested = true;
-      socket.once('drain', () => {
-        this.congested = false;
-        this.#pumpBlocked();
-      });
-    }
+    // DATA stops at CONGESTED_BYTES (`congested`); only frames that are not flow
+    // controlled (PING and SETTINGS ACKs, resets) from a peer that reads nothing get here.
+    if (socket.writableLength > FLOOD_BYTES) socket.destroy();
   }
 
   #pumpBlocked(): void {
@@ -380,7 +401,8 @@ export class H2Connection {
       }
       throw err;
     }
-    if (at < b.length) this.#pending = at === 0 ? b : b.subarray(at);
+    // A partial frame waits for the rest; copied when small, so it does not keep its whole read alive.
+    if (at < b.length) this.#pending = b.length - at < b.length / 2 ? Buffer.from(b.subarray(at)) : at === 0 ? b : b.subarray(at);
   }
 
   #frame(type: number, flags: number, id: number, b: Buffer, start: number, end: number): void {
@@ -516,7 +538,12 @@ export class H2Connection {
     }
     if (this.role === 'client' || !this.#isIdle(id)) {
       if (this.#isIdle(id)) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on a stream this proxy did not open');
-      return; // A stream that ended or was reset: frames in flight are dropped.
+      // A new request on an id below one already used breaks RFC 9113 §5.1.1; trailers
+      // still in flight for a stream that ended or was reset are dropped.
+      if (this.role === 'server' && fields !== undefined && fields[0]?.charCodeAt(0) === 0x3a) {
+        throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a new stream with a lower id');
+      }
+      return;
     }
     if ((id & 1) === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a client stream with an even id');
     this.lastPeerStreamId = id;

@@ -49,8 +49,50 @@ const NAME_BYTE: Uint8Array = (() => {
   return t;
 })();
 
-/** A field value HTTP/2 forbids: NUL, CR or LF anywhere, whitespace at either end (RFC 9113 §8.2.1). */
-const BAD_VALUE = /[\0\r\n]|^[\t ]|[\t ]$/;
+/**
+ * A field value a strict HTTP/2 server refuses: NUL, CR or LF anywhere, whitespace at
+ * either end (RFC 9113 §8.2.1), or another control byte but HTAB (RFC 9110 §5.5, as
+ * nghttp2 checks).
+ */
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|^[\t ]|[\t ]$/;
+
+/** Request pseudo-headers, as bits of what a header block carried. */
+const PSEUDO_METHOD = 1;
+const PSEUDO_PATH = 2;
+const PSEUDO_SCHEME = 4;
+const PSEUDO_AUTHORITY = 8;
+
+/** A request target a server reads one way only: `/` then visible bytes (no space, no control), or `*`. */
+const PATH = /^\/[^\x00-\x20\x7f]*$/;
+
+/**
+ * What is wrong with a request's pseudo-headers (RFC 9113 §8.3.1), or undefined:
+ * a token method; CONNECT with `:authority` and without `:scheme` and `:path`; other
+ * methods with `:scheme` and a `:path` that is a path (or `*` for OPTIONS).
+ */
+function checkRequestTarget(seen: number, method: string, scheme: string, path: string, authority: string): string | undefined {
+  if ((seen & PSEUDO_METHOD) === 0 || !validToken(method)) return 'no valid :method';
+  if (method === 'CONNECT') {
+    if ((seen & (PSEUDO_SCHEME | PSEUDO_PATH)) !== 0 || authority === '') return 'CONNECT takes :authority only';
+    return undefined;
+  }
+  if (scheme === '' || !validToken(scheme)) return 'no valid :scheme';
+  if (!PATH.test(path) && !(path === '*' && method === 'OPTIONS')) return 'no valid :path';
+  return undefined;
+}
+
+/** Whether `s` is a token (RFC 9110 §5.6.2), in any case. */
+function validToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** A response status: three digits, the first 1–9. */
+const STATUS = /^[1-9]\d\d$/;
 
 /** Whether `name` is a valid regular field name. */
 function validName(name: string): boolean {
@@ -186,6 +228,7 @@ export class H2Relay implements StreamHandler {
     let host = '';
     let contentLength = -1;
     let regular = false;
+    let seen = 0;
     let problem: string | undefined;
     for (let i = 0; i < fields.length && problem === undefined; i += 2) {
       const name = fields[i]!;
@@ -195,16 +238,17 @@ export class H2Relay implements StreamHandler {
         break;
       }
       if (name.charCodeAt(0) === 0x3a) {
-        let seen: string;
+        let bit = 0;
         switch (name) {
-          case ':method': seen = method; method = value; break;
-          case ':path': seen = path; path = value; break;
-          case ':scheme': seen = scheme; scheme = value; break;
-          case ':authority': seen = authority; authority = value; break;
-          default: problem = `unknown pseudo-header "${name}"`; seen = '';
+          case ':method': bit = PSEUDO_METHOD; method = value; break;
+          case ':path': bit = PSEUDO_PATH; path = value; break;
+          case ':scheme': bit = PSEUDO_SCHEME; scheme = value; break;
+          case ':authority': bit = PSEUDO_AUTHORITY; authority = value; break;
+          default: problem = `unknown pseudo-header "${name}"`;
         }
         if (regular) problem = `pseudo-header "${name}" after a regular field`;
-        else if (seen !== '' || (value === '' && name !== ':authority')) problem = `"${name}" twice or empty`;
+        else if ((seen & bit) !== 0) problem = `two "${name}"`;
+        seen |= bit;
         out.push(name, value);
         continue;
       }
@@ -224,11 +268,10 @@ export class H2Relay implements StreamHandler {
       }
       out.push(name, value);
     }
-    if (problem === undefined) {
-      if (method === '') problem = 'no :method';
-      else if (method === 'CONNECT' ? authority === '' : scheme === '' || path === '') problem = 'missing pseudo-headers';
-      else if (endStream && contentLength > 0) problem = 'a body shorter than its content-length';
-    }
+    problem ??= checkRequestTarget(seen, method, scheme, path, authority);
+    // Routing reads :authority; an application may read host: they must agree (RFC 9113 §8.3.1).
+    if (problem === undefined && host !== '' && authority !== '' && host !== authority) problem = 'host differs from :authority';
+    if (problem === undefined && endStream && contentLength > 0) problem = 'a body shorter than its content-length';
     if (problem !== undefined) {
       // Malformed (RFC 9113 §8.1.1): never forwarded; the client learns why.
       conn.writeHeaders(id, [':status', '400', 'l5d-proxy-error', errorValue(`malformed request: ${problem}`)], true);
@@ -321,8 +364,8 @@ export class H2Relay implements StreamHandler {
     }
     if (!stream.responded) {
       const head = forwardable(fields, ':status');
-      const status = fields[0] === ':status' ? Number(fields[1]) : Number.NaN;
-      if (typeof head === 'string' || !(status >= 100 && status <= 999) || fields[1]!.length !== 3) {
+      const status = fields[0] === ':status' && STATUS.test(fields[1]!) ? Number(fields[1]) : Number.NaN;
+      if (typeof head === 'string' || Number.isNaN(status)) {
         this.#upstreamError(stream, typeof head === 'string' ? `malformed response: ${head}` : 'malformed response: no :status');
         return;
       }
@@ -372,13 +415,11 @@ export class H2Relay implements StreamHandler {
           return;
         }
       }
-      if (n > 0) {
-        req.queue.push(payload);
-        req.queued += n;
-      }
+      if (n > 0) req.push(payload);
       if (endStream) req.ended = true;
       if (stream.upClosed) this.#discard(stream);
       else if (stream.upId > 0) this.pump(stream, stream.up!);
+      else req.hold(); // Not routed yet: it waits.
       return;
     }
     if (!stream.responded) {
@@ -387,10 +428,7 @@ export class H2Relay implements StreamHandler {
       return;
     }
     const res = stream.res;
-    if (n > 0) {
-      res.queue.push(payload);
-      res.queued += n;
-    }
+    if (n > 0) res.push(payload);
     if (endStream) res.ended = true;
     this.pump(stream, stream.down);
   }
@@ -413,6 +451,7 @@ export class H2Relay implements StreamHandler {
       const allow = Math.min(half.sendWindow, target.sendWindow, target.peerMaxFrameSize);
       if (allow <= 0 || target.congested) {
         target.blocked.add(stream);
+        half.hold();
         return;
       }
       const piece = takeFrame(half, allow);
@@ -535,8 +574,7 @@ export class H2Relay implements StreamHandler {
   #discard(stream: RelayStream): void {
     const req = stream.req;
     if (req.queued > 0) stream.down.consumed(stream.downId, undefined, req.queued);
-    req.queue = [];
-    req.queued = 0;
+    req.clear();
   }
 
   /** Answers `stream` from the proxy: `status` with `l5d-proxy-error`. */
@@ -562,8 +600,8 @@ export class H2Relay implements StreamHandler {
     const { req, res } = stream;
     if (req.queued > 0) down.consumed(stream.downId, undefined, req.queued);
     if (res.queued > 0) up?.consumed(stream.upId, undefined, res.queued);
-    req.queue = res.queue = [];
-    req.queued = res.queued = 0;
+    req.clear();
+    res.clear();
     if (up !== undefined && !stream.upClosed) {
       if (stream.upId > 0 && !(res.ended && req.endSent)) up.writeReset(stream.upId, ErrorCode.CANCEL);
       up.forget(stream.upId, stream);
