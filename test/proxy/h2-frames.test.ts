@@ -263,21 +263,22 @@ test('An app that resets a stream before responding gives 502 with l5d-proxy-err
   await settle(m, [c], app);
 });
 
-test('An upstream GOAWAY below a stream in flight gives that stream 502; later requests use a new upstream connection', async (t) => {
+test('An upstream GOAWAY below streams in flight: one never sent on is retried on a new upstream connection, one whose body went out gets 502', async (t) => {
   let served = 0;
   const up = await rawH2Server(t, (conn) => {
     const first = served++ === 0;
     const heads: number[] = [];
     conn.listeners.push((f) => {
-      if (f.type !== T.HEADERS) return;
-      heads.push(f.streamId);
       if (!first) {
+        if (f.type !== T.HEADERS) return;
         conn.headers(f.streamId, [':status', '200'], { endStream: false });
         conn.data(f.streamId, 'fresh connection', { endStream: true });
         return;
       }
-      // The first connection takes two streams, then says it processed only the first.
-      if (heads.length === 2) {
+      if (f.type === T.HEADERS) heads.push(f.streamId);
+      // The first connection takes three streams (the third with its whole body), then
+      // says it processed only the first (RFC 9113 §6.8: the others may be retried).
+      if (f.type === T.DATA && (f.flags & F.END_STREAM) !== 0 && heads.length === 3) {
         conn.goaway(heads[0]!, E.NO_ERROR);
         conn.headers(heads[0]!, [':status', '200'], { endStream: false });
         conn.data(heads[0]!, 'before goaway', { endStream: true });
@@ -288,19 +289,25 @@ test('An upstream GOAWAY below a stream in flight gives that stream 502; later r
   const c = await RawH2.connect(t, m.a.ports.targets[0]!);
   const s1 = c.nextId();
   const s2 = c.nextId();
+  const s3 = c.nextId();
   c.request(s1, { path: '/one' });
   c.request(s2, { path: '/two' });
+  c.request(s3, { method: 'POST', path: '/three', endStream: false });
+  c.data(s3, 'a body the upstream may have read', { endStream: true });
   const r1 = await c.response(s1);
   const r2 = await c.response(s2);
+  const r3 = await c.response(s3);
   assert.equal(r1.status, 200, c.describe());
   assert.equal(r1.body.toString(), 'before goaway');
-  assert.equal(r2.status, 502, c.describe());
-  assert.notEqual(r2.header('l5d-proxy-error'), undefined);
-  const s3 = c.nextId();
-  c.request(s3, { path: '/three' });
-  const r3 = await c.response(s3);
-  assert.equal(r3.status, 200, c.describe());
-  assert.equal(r3.body.toString(), 'fresh connection');
+  assert.equal(r2.status, 200, c.describe());
+  assert.equal(r2.body.toString(), 'fresh connection', 'a GET the upstream never took went to a new connection');
+  assert.equal(r3.status, 502, c.describe());
+  assert.notEqual(r3.header('l5d-proxy-error'), undefined);
+  const s4 = c.nextId();
+  c.request(s4, { path: '/four' });
+  const r4 = await c.response(s4);
+  assert.equal(r4.status, 200, c.describe());
+  assert.equal(r4.body.toString(), 'fresh connection');
   assert.equal(up.connections.length, 2, 'a second upstream connection was made');
   // Its streams done, the connection that went away is closed by the proxy.
   await up.connections[0]!.waitClosed('the proxy to close the upstream connection that went away');
@@ -952,4 +959,35 @@ test('Request trailers reach the app intact', async (t) => {
   assert.equal(rec?.trailers?.['grpc-status'], '0');
   assert.equal(rec?.trailers?.['x-empty'], '');
   await settle(m, [c], app);
+});
+
+test('Streams an application refuses (REFUSED_STREAM: over a limit the proxy did not know yet) are sent again and succeed', async (t) => {
+  // The limit comes in the application's SETTINGS, after the proxy may already have
+  // opened more streams: those get REFUSED_STREAM, never processed, so safe to resend.
+  const app = http2.createServer({ settings: { maxConcurrentStreams: 1 } });
+  let served = 0;
+  app.on('stream', (s) => {
+    s.on('error', () => {});
+    setTimeout(() => {
+      served++;
+      s.respond({ ':status': 200 });
+      s.end('ok');
+    }, 50);
+  });
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, { destinations: () => [], forwardPort: appPort });
+  const client = http2.connect(`http://127.0.0.1:${m.b.ports.inbound}`);
+  client.on('error', () => {});
+  t.after(() => client.destroy());
+  const get = (path: string): Promise<string> => new Promise((resolve) => {
+    const req = client.request({ ':path': path, ':authority': 'app.test' });
+    let status = '';
+    req.on('response', (h) => { status = `${h[':status']} ${h['l5d-proxy-error'] ?? ''}`.trim(); });
+    req.resume();
+    req.on('end', () => resolve(status));
+    req.on('error', (e) => resolve(`error ${e.message}`));
+    req.end();
+  });
+  assert.deepEqual(await Promise.all([get('/1'), get('/2'), get('/3')]), ['200', '200', '200']);
+  assert.equal(served, 3);
 });

@@ -34,6 +34,8 @@ const FLOOD_BYTES = 16 << 20;
 /** Client resets a connection may spend at once, and regains per second (rapid reset, CVE-2023-44487). */
 const RESET_BURST = 1000;
 const RESETS_PER_SECOND = 200;
+/** Streams opened on an upstream before its first SETTINGS tell its limit. */
+const ASSUMED_MAX_CONCURRENT = 100;
 /** How long a connection ended with GOAWAY may take to close before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -80,7 +82,7 @@ export class H2Connection {
   /** The peer's SETTINGS that shape what we send. */
   peerInitialWindow = DEFAULT_WINDOW;
   peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
-  peerMaxConcurrent = Number.POSITIVE_INFINITY;
+  peerMaxConcurrent: number;
   /** How much DATA the peer lets us send on the connection. */
   sendWindow = DEFAULT_WINDOW;
   /** The highest stream id the peer opened (server side). */
@@ -120,6 +122,9 @@ export class H2Connection {
     // twice the list plus a frame bounds a CONTINUATION flood.
     this.#maxBlockBytes = 2 * maxHeaderListSize + DEFAULT_MAX_FRAME_SIZE;
     this.#prefaceNeeded = role === 'server';
+    // Until an upstream's SETTINGS say otherwise, assume the common limit of 100 streams
+    // rather than none: streams over an unknown lower limit would be refused.
+    this.peerMaxConcurrent = role === 'client' ? ASSUMED_MAX_CONCURRENT : Number.POSITIVE_INFINITY;
     socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
     // HTTP/2 has no half-close of its own: a peer's FIN means it is gone.
     socket.on('end', () => socket.end());
@@ -590,6 +595,8 @@ export class H2Connection {
       return;
     }
     if ((end - start) % 6 !== 0) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS of the wrong size');
+    // The first SETTINGS without a stream limit means none.
+    if (!this.#settingsSeen && this.role === 'client') this.peerMaxConcurrent = Number.POSITIVE_INFINITY;
     this.#settingsSeen = true;
     let windowDelta = 0;
     for (let at = start; at < end; at += 6) {

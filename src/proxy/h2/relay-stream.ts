@@ -93,8 +93,14 @@ export class RelayStream {
   /** Request direction (downstream → upstream) and response direction (upstream → downstream). */
   readonly req = new StreamHalf();
   readonly res = new StreamHalf();
-  /** The request header block to send upstream once the stream opens there. */
+  /** The request header block to send upstream, kept until the response head for a retry. */
   requestFields: string[] | undefined = undefined;
+  /** Where it is routed (:authority, else host). */
+  authority = '';
+  /** Request DATA went upstream: sending it again could repeat it. */
+  bodySent = false;
+  /** Sent again once already, on another upstream connection. */
+  retried = false;
   /** Fields either side sent as never indexed, sent on so by every header block of the stream. */
   neverIndexed: string[] | undefined = undefined;
   /** The final response head went downstream (by the upstream or by the proxy). */

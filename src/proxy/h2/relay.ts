@@ -286,22 +286,47 @@ export class H2Relay implements StreamHandler {
     stream.req.ended = endStream;
     stream.res.sendWindow = conn.peerInitialWindow;
     conn.streams.set(id, stream);
-    st.o.route(authority !== '' ? authority : host, (err, target, status, stats) => {
+    stream.authority = authority !== '' ? authority : host;
+    this.#route(stream);
+  }
+
+  /** Picks the upstream for `stream` (again, for a retry) and opens it there. */
+  #route(stream: RelayStream): void {
+    (stream.down.context as ServeState).o.route(stream.authority, (err, target, status, stats) => {
       if (stream.done) return;
+      const counted = err !== null || target === undefined ? stats : target.stats;
+      // Counted once per request; a retry on another endpoint moves its load, not its count.
+      if (stream.stats === undefined) counted?.request();
+      else if (counted !== undefined && counted !== stream.stats) stream.stats.moveTo(counted);
+      stream.stats = counted ?? stream.stats;
       if (err !== null || target === undefined) {
-        const code = status ?? 502;
-        if (stats !== undefined) {
-          stats.request();
-          stream.stats = stats;
-        }
-        this.#respond(stream, code, err?.message ?? 'no upstream');
+        this.#respond(stream, status ?? 502, err?.message ?? 'no upstream');
         this.#finish(stream);
         return;
       }
-      stream.stats = target.stats;
-      target.stats?.request();
       this.#open(stream, target.upstream);
     });
+  }
+
+  /**
+   * Whether `stream` may go to another upstream connection: the upstream never took it
+   * (REFUSED_STREAM, above a GOAWAY's last stream id, still waiting for a slot; RFC 9113
+   * §8.7) and nothing of its body went out, so nothing is lost by sending it again. Once.
+   */
+  #retryable(stream: RelayStream): boolean {
+    return !stream.responded && !stream.bodySent && !stream.retried && !stream.downReset && stream.requestFields !== undefined;
+  }
+
+  #retry(stream: RelayStream): void {
+    this.#log.debug('h2 stream retried on a new upstream connection', { authority: stream.authority });
+    stream.retried = true;
+    const up = stream.up;
+    const id = stream.upId;
+    stream.up = undefined;
+    stream.upId = 0;
+    up?.forget(id, stream);
+    stream.req.endSent = false;
+    this.#route(stream);
   }
 
   onRequestTooLarge(conn: H2Connection, id: number, endStream: boolean): void {
@@ -326,7 +351,6 @@ export class H2Relay implements StreamHandler {
     stream.upId = id;
     stream.req.sendWindow = up.peerInitialWindow;
     const fields = stream.requestFields!;
-    stream.requestFields = undefined;
     const req = stream.req;
     const endNow = req.ended && req.queued === 0 && req.trailers === undefined;
     up.writeHeaders(id, fields, endNow, stream.neverIndexed);
@@ -378,6 +402,7 @@ export class H2Relay implements StreamHandler {
       stream.status = status;
       stream.latency = performance.now() - stream.started;
       stream.responded = true;
+      stream.requestFields = undefined;
       for (let i = 2; i < fields.length; i += 2) {
         if (fields[i] === 'grpc-status') stream.grpcStatus = fields[i + 1];
       }
@@ -456,6 +481,7 @@ export class H2Relay implements StreamHandler {
       }
       const piece = takeFrame(half, allow);
       const n = piece.length;
+      if (!toDown) stream.bodySent = true;
       half.queued -= n;
       half.sendWindow -= n;
       target.sendWindow -= n;
@@ -480,6 +506,10 @@ export class H2Relay implements StreamHandler {
       // The client gave up (CANCEL, usually): the upstream stream is cancelled with it.
       stream.downReset = true;
       this.#finish(stream);
+      return;
+    }
+    if (code === ErrorCode.REFUSED_STREAM && this.#retryable(stream)) {
+      this.#retry(stream);
       return;
     }
     // RST_STREAM(NO_ERROR) after a response head ends that response: node:http2 servers
@@ -507,7 +537,9 @@ export class H2Relay implements StreamHandler {
     if (conn.role === 'server') return;
     // Streams the upstream did not take were never processed.
     for (const stream of [...conn.streams.values(), ...conn.waiting]) {
-      if (stream.upId === 0 || stream.upId > lastStreamId) this.#upstreamEnded(stream, ErrorCode.REFUSED_STREAM, 'the upstream went away before taking the request');
+      if (stream.upId !== 0 && stream.upId <= lastStreamId) continue;
+      if (this.#retryable(stream)) this.#retry(stream);
+      else this.#upstreamEnded(stream, ErrorCode.REFUSED_STREAM, 'the upstream went away before taking the request');
     }
   }
 
@@ -519,6 +551,11 @@ export class H2Relay implements StreamHandler {
         this.#finish(stream);
       }
       return;
+    }
+    // Streams still waiting for a slot never reached it and may go elsewhere; those it
+    // had may have been processed.
+    for (const stream of conn.waiting.slice()) {
+      if (this.#retryable(stream)) this.#retry(stream);
     }
     for (const stream of [...conn.streams.values(), ...conn.waiting]) {
       this.#upstreamEnded(stream, ErrorCode.CANCEL, 'the upstream connection closed');
