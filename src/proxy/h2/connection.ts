@@ -30,7 +30,7 @@ export const MAX_CONCURRENT_STREAMS = 1024;
 /** Above this many bytes waiting in the socket, no more DATA is queued on it until 'drain'. */
 const CONGESTED_BYTES = 1 << 20;
 /** A peer that lets this much pile up unread (PING or SETTINGS floods) is cut off. */
-const FLOOD_BYTES = 16 << 20;
+const FLOOD_BYTES = 4 << 20;
 /** Client resets a connection may spend at once, and regains per second (rapid reset, CVE-2023-44487). */
 const RESET_BURST = 1000;
 const RESETS_PER_SECOND = 200;

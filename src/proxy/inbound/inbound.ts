@@ -22,12 +22,17 @@ import { peerIdentity } from '../tls/index.ts';
 
 /** Request headers removed from inbound requests: only this proxy may say who the client is. */
 const DROP_HEADERS: readonly string[] = ['l5d-client-id'];
+/** Distinct request authorities with series of their own; later ones are counted under `OTHER_AUTHORITY`. */
+const MAX_INBOUND_AUTHORITIES = 500;
+/** The `authority` label of requests past `MAX_INBOUND_AUTHORITIES`. */
+const OTHER_AUTHORITY = 'other';
 
 /** Handles connections accepted on the inbound listener. */
 export class Inbound {
   readonly #ctx: ProxyContext;
   readonly #openers = new Map<number, Opener>();
   readonly #routeStats = new Map<string, RouteStats>();
+  readonly #authorities = new Set<string>();
 
   constructor(ctx: ProxyContext) {
     this.#ctx = ctx;
@@ -125,7 +130,14 @@ export class Inbound {
     return o;
   }
 
-  #stats(authority: string, tlsLabel: TlsLabel, clientId: string | undefined): RouteStats {
+  #stats(requested: string, tlsLabel: TlsLabel, clientId: string | undefined): RouteStats {
+    // The authority is the client's to choose: past a bound, new ones share one series,
+    // or a client could make /metrics (and the proxy's memory) grow without end.
+    let authority = requested;
+    if (!this.#authorities.has(authority)) {
+      if (this.#authorities.size >= MAX_INBOUND_AUTHORITIES) authority = OTHER_AUTHORITY;
+      else this.#authorities.add(authority);
+    }
     const k = `${authority}\0${clientId ?? ''}`;
     let s = this.#routeStats.get(k);
     if (s === undefined) {
