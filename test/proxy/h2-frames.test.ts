@@ -991,3 +991,63 @@ test('Streams an application refuses (REFUSED_STREAM: over a limit the proxy did
   assert.deepEqual(await Promise.all([get('/1'), get('/2'), get('/3')]), ['200', '200', '200']);
   assert.equal(served, 3);
 });
+
+test('POSTs an application refuses before the proxy knew its limit are sent again: no body goes out before its SETTINGS', async (t) => {
+  const app = http2.createServer({ settings: { maxConcurrentStreams: 1 } });
+  const seen: string[] = [];
+  app.on('stream', (s, h) => {
+    s.on('error', () => {});
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('end', () => {
+      seen.push(`${h[':path']} ${Buffer.concat(chunks).length}`);
+      s.respond({ ':status': 200 });
+      s.end('ok');
+    });
+  });
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, { destinations: () => [], forwardPort: appPort });
+  const client = http2.connect(`http://127.0.0.1:${m.b.ports.inbound}`);
+  client.on('error', () => {});
+  t.after(() => client.destroy());
+  const post = (path: string): Promise<string> => new Promise((resolve) => {
+    const req = client.request({ ':method': 'POST', ':path': path, ':authority': 'app.test' });
+    let status = '';
+    req.on('response', (h) => { status = `${h[':status']} ${h['l5d-proxy-error'] ?? ''}`.trim(); });
+    req.resume();
+    req.on('end', () => resolve(status));
+    req.on('error', (e) => resolve(`error ${e.message}`));
+    req.end(Buffer.alloc(10_000, 0x61));
+  });
+  assert.deepEqual(await Promise.all([0, 1, 2, 3, 4].map((i) => post(`/p${i}`))), ['200', '200', '200', '200', '200']);
+  assert.deepEqual([...seen].sort(), ['/p0 10000', '/p1 10000', '/p2 10000', '/p3 10000', '/p4 10000'], 'each processed once, whole');
+});
+
+test('200 concurrent requests with 20 kB headers share the mesh connection without breaking it', async (t) => {
+  const app = http2.createServer();
+  app.on('stream', (s, h) => {
+    s.on('error', () => {});
+    s.respond({ ':status': 200, 'x-len': String(String(h['x-big'] ?? '').length) });
+    s.end();
+  });
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`big.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`big.test:${appPort}`],
+  });
+  const client = http2.connect(`http://127.0.0.1:${m.a.ports.targets[0]!}`);
+  client.on('error', () => {});
+  t.after(() => client.destroy());
+  const big = 'b'.repeat(20_000);
+  const get = (i: number): Promise<string> => new Promise((resolve) => {
+    const req = client.request({ ':path': `/r${i}`, 'x-big': big });
+    let got = '';
+    req.on('response', (h) => { got = `${h[':status']} ${h['x-len'] ?? h['l5d-proxy-error'] ?? ''}`; });
+    req.resume();
+    req.on('end', () => resolve(got));
+    req.on('error', (e) => resolve(`error ${e.message}`));
+    req.end();
+  });
+  const results = await Promise.all(Array.from({ length: 200 }, (_, i) => get(i)));
+  assert.deepEqual(results.filter((r) => r !== '200 20000'), []);
+});

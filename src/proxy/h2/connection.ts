@@ -29,8 +29,11 @@ export const CONNECTION_WINDOW = 8 << 20;
 export const MAX_CONCURRENT_STREAMS = 1024;
 /** Above this many bytes waiting in the socket, no more DATA is queued on it until 'drain'. */
 const CONGESTED_BYTES = 1 << 20;
-/** A peer that lets this much pile up unread (PING or SETTINGS floods) is cut off. */
-const FLOOD_BYTES = 4 << 20;
+/**
+ * A peer that lets this many bytes of frames it provoked (PING and SETTINGS ACKs,
+ * stream resets) pile up unread is cut off: a PING or SETTINGS flood.
+ */
+const FLOOD_BYTES = 1 << 20;
 /** Client resets a connection may spend at once, and regains per second (rapid reset, CVE-2023-44487). */
 const RESET_BURST = 1000;
 const RESETS_PER_SECOND = 200;
@@ -92,6 +95,10 @@ export class H2Connection {
   /** The socket is gone or the connection failed. */
   closed = false;
   #congestedSeen = false;
+  /** Streams opened before the first SETTINGS that those SETTINGS put over the limit. */
+  readonly #overLimit = new Set<number>();
+  /** Bytes of provoked frames written since the socket last had nothing waiting. */
+  #provoked = 0;
   #wakeArmed = false;
   /** Per-connection state of whoever serves it (the relay's options for a downstream connection). */
   context: unknown;
@@ -113,8 +120,10 @@ export class H2Connection {
   #resets: ResetBudget = { tokens: RESET_BURST, at: 0 };
   readonly #gone: Array<() => void> = [];
 
-  constructor(socket: Duplex, role: Role, handler: StreamHandler, maxHeaderListSize: number) {
+  /** `context`: the serving side's per-connection state, set before the first frame is read. */
+  constructor(socket: Duplex, role: Role, handler: StreamHandler, maxHeaderListSize: number, context?: unknown) {
     this.socket = socket;
+    this.context = context;
     this.role = role;
     this.#handler = handler;
     this.#decoder = new HpackDecoder(maxHeaderListSize);
@@ -188,7 +197,17 @@ export class H2Connection {
 
   /** Whether the peer's MAX_CONCURRENT_STREAMS allows one more stream now (client side). */
   canOpen(): boolean {
-    return this.streams.size < this.peerMaxConcurrent;
+    // A congested socket takes no new request heads either: they wait with the rest.
+    return this.streams.size < this.peerMaxConcurrent && !this.congested;
+  }
+
+  /**
+   * Whether request DATA may go out on stream `id` (client side): not before the
+   * upstream's first SETTINGS, nor on a stream those SETTINGS put over its stream limit
+   * (it will be refused): a refused stream is sent again only if none of its body went.
+   */
+  bodyAllowed(id: number): boolean {
+    return this.#settingsSeen && !this.#overLimit.has(id);
   }
 
   /** Opens a stream for `stream` (client side): its id, in increasing order. */
@@ -207,6 +226,12 @@ export class H2Connection {
    */
   forget(id: number, stream: RelayStream): void {
     if (this.streams.get(id) === stream) this.streams.delete(id);
+    if (this.#overLimit.size > 0 && !this.#overLimit.delete(id)) {
+      // A stream the server took has finished, and those over its limit were not
+      // refused (servers refuse at once): it took them after all, their bodies go.
+      this.#overLimit.clear();
+      if (this.blocked.size > 0) setImmediate(() => this.#pumpBlocked());
+    }
     this.blocked.delete(stream);
     if (this.waiting.length > 0) {
       const w = this.waiting.indexOf(stream);
@@ -252,7 +277,7 @@ export class H2Connection {
 
   /** Resets stream `id`. */
   writeReset(id: number, code: number): void {
-    if (!this.closed) this.#queue(rstStreamFrame(id, code));
+    if (!this.closed) this.#queueProvoked(rstStreamFrame(id, code));
   }
 
   /**
@@ -308,6 +333,12 @@ export class H2Connection {
     for (const cb of cbs) cb();
   }
 
+  /** Queues a frame the peer's own frames called for, counted against `FLOOD_BYTES`. */
+  #queueProvoked(b: Buffer): void {
+    this.#provoked += b.length;
+    this.#queue(b);
+  }
+
   #queue(b: Buffer): void {
     this.#out.push(b);
     this.#outBytes += b.length;
@@ -331,16 +362,30 @@ export class H2Connection {
       this.#congestedSeen = false;
       this.#armWake(writable);
     }
-    // DATA stops at CONGESTED_BYTES (`congested`); only frames that are not flow
-    // controlled (PING and SETTINGS ACKs, resets) from a peer that reads nothing get here.
-    if (socket.writableLength > FLOOD_BYTES) socket.destroy();
+    // DATA and new streams stop at CONGESTED_BYTES (`congested`); what a peer that reads
+    // nothing can still pile up is the frames it provokes.
+    if (socket.writableLength === 0) this.#provoked = 0;
+    else if (this.#provoked > FLOOD_BYTES) socket.destroy();
   }
 
+  /**
+   * Room again (window, socket, or the peer's first SETTINGS): pumps blocked streams
+   * in the order they blocked (a stream that blocks again goes to the back), only
+   * those with stream window left, and only while the connection has window and the
+   * socket room, so a peer granting a byte at a time does not make every blocked
+   * stream run per frame. Then streams waiting to open may start.
+   */
   #pumpBlocked(): void {
-    if (this.blocked.size === 0) return;
-    const streams = [...this.blocked];
-    this.blocked.clear();
-    for (const s of streams) this.#handler.pump(s, this);
+    // Over a snapshot: a stream that blocks again is re-added, and a Set's iteration
+    // would visit it again in the same loop.
+    for (const s of [...this.blocked]) {
+      if (this.sendWindow <= 0 || this.congested || !this.#settingsSeen) break;
+      const half = s.down === this ? s.res : s.req;
+      if (half.sendWindow <= 0 && half.queued > 0) continue; // its own WINDOW_UPDATE wakes it
+      this.blocked.delete(s);
+      this.#handler.pump(s, this);
+    }
+    if (this.waiting.length > 0 && this.canOpen() && this.usable) this.#handler.onCapacity(this);
   }
 
   #onSocketClose(): void {
@@ -431,7 +476,7 @@ export class H2Connection {
       case FrameType.PING:
         if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (end - start !== 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING of the wrong size');
-        if ((flags & Flag.ACK) === 0) this.#queue(pingAckFrame(b.subarray(start, end)));
+        if ((flags & Flag.ACK) === 0) this.#queueProvoked(pingAckFrame(b.subarray(start, end)));
         return;
       case FrameType.GOAWAY: {
         if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
@@ -596,7 +641,9 @@ export class H2Connection {
     }
     if ((end - start) % 6 !== 0) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS of the wrong size');
     // The first SETTINGS without a stream limit means none.
-    if (!this.#settingsSeen && this.role === 'client') this.peerMaxConcurrent = Number.POSITIVE_INFINITY;
+    const first = !this.#settingsSeen;
+    if (first && this.role === 'client') this.peerMaxConcurrent = Number.POSITIVE_INFINITY;
+    const openBefore = first && this.role === 'client' ? [...this.streams.keys()] : [];
     this.#settingsSeen = true;
     let windowDelta = 0;
     for (let at = start; at < end; at += 6) {
@@ -623,17 +670,22 @@ export class H2Connection {
           break;
       }
     }
-    this.#queue(SETTINGS_ACK);
+    this.#queueProvoked(SETTINGS_ACK);
+    // The server takes the first streams up to its limit, in id order, and refuses the rest.
+    for (let i = this.peerMaxConcurrent; i < openBefore.length; i++) this.#overLimit.add(openBefore[i]!);
     if (windowDelta !== 0) {
       for (const stream of this.streams.values()) {
         const half = stream.down === this ? stream.res : stream.req;
         half.sendWindow += windowDelta;
         if (half.sendWindow > MAX_WINDOW) throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'a stream window above 2^31-1');
+        if (windowDelta > 0 && half.queued > 0) this.blocked.add(stream);
       }
-      if (windowDelta > 0) for (const stream of [...this.streams.values()]) this.#handler.pump(stream, this);
+      if (windowDelta > 0 && !first) this.#pumpBlocked();
     }
-    // A raised MAX_CONCURRENT_STREAMS lets waiting streams start.
-    if (this.waiting.length > 0 && this.canOpen()) this.#handler.onCapacity(this);
+    // Request bodies held until an upstream's first SETTINGS go now; a raised
+    // MAX_CONCURRENT_STREAMS lets waiting streams start.
+    if (first) this.#pumpBlocked();
+    else if (this.waiting.length > 0 && this.canOpen()) this.#handler.onCapacity(this);
   }
 
   #windowUpdate(id: number, b: Buffer, start: number, end: number): void {

@@ -81,6 +81,17 @@ function checkRequestTarget(seen: number, method: string, scheme: string, path: 
   return undefined;
 }
 
+/** Whether two authorities name the same origin: case aside, and the scheme's default port aside (RFC 9110 §4.2.3). */
+function sameAuthority(a: string, b: string, scheme: string): boolean {
+  if (a === b) return true;
+  const port = scheme === 'https' ? ':443' : ':80';
+  const norm = (x: string): string => {
+    const l = x.toLowerCase();
+    return l.endsWith(port) ? l.slice(0, -port.length) : l;
+  };
+  return norm(a) === norm(b);
+}
+
 /** Whether `s` is a token (RFC 9110 §5.6.2), in any case. */
 function validToken(s: string): boolean {
   if (s.length === 0) return false;
@@ -201,8 +212,7 @@ export class H2Relay implements StreamHandler {
   serve(socket: Duplex, options: H2ConnectionOptions): void {
     const add: string[] = [];
     if (options.addHeaders !== undefined) for (const k in options.addHeaders) add.push(k, options.addHeaders[k]!);
-    const conn = new H2Connection(socket, 'server', this, this.#maxHeaderListSize);
-    conn.context = { o: options, add } satisfies ServeState;
+    const conn = new H2Connection(socket, 'server', this, this.#maxHeaderListSize, { o: options, add } satisfies ServeState);
     this.#downs.add(conn);
   }
 
@@ -270,7 +280,7 @@ export class H2Relay implements StreamHandler {
     }
     problem ??= checkRequestTarget(seen, method, scheme, path, authority);
     // Routing reads :authority; an application may read host: they must agree (RFC 9113 §8.3.1).
-    if (problem === undefined && host !== '' && authority !== '' && host !== authority) problem = 'host differs from :authority';
+    if (problem === undefined && host !== '' && authority !== '' && !sameAuthority(host, authority, scheme)) problem = 'host differs from :authority';
     if (problem === undefined && endStream && contentLength > 0) problem = 'a body shorter than its content-length';
     if (problem !== undefined) {
       // Malformed (RFC 9113 §8.1.1): never forwarded; the client learns why.
@@ -469,6 +479,13 @@ export class H2Relay implements StreamHandler {
     if (toDown ? stream.downReset || !stream.responded : stream.upId <= 0 || stream.upClosed) return;
     const half = toDown ? stream.res : stream.req;
     if (half.endSent) return;
+    if (!toDown && half.queued > 0 && !target.bodyAllowed(stream.upId)) {
+      // No request body before the upstream's first SETTINGS: a stream over a limit it
+      // has not told yet gets REFUSED_STREAM, and is sent again only if no body went out.
+      target.blocked.add(stream);
+      half.hold();
+      return;
+    }
     const source = toDown ? stream.up! : stream.down;
     const targetId = toDown ? stream.downId : stream.upId;
     const sourceId = toDown ? stream.upId : stream.downId;
