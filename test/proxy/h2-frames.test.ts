@@ -1051,3 +1051,34 @@ test('200 concurrent requests with 20 kB headers share the mesh connection witho
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => get(i)));
   assert.deepEqual(results.filter((r) => r !== '200 20000'), []);
 });
+
+test('An upstream that advertises a stream limit but serves the streams over it still gets their bodies', async (t) => {
+  // Streams opened before the upstream's first SETTINGS and over the limit they name
+  // wait for their bodies until the upstream has had the chance to refuse them; a
+  // lenient upstream that takes them must not wait forever.
+  const bodies = new Map<number, string>();
+  const up = await rawH2Server(t, (conn) => {
+    conn.listeners.push((f) => {
+      if (f.type === T.PING && (f.flags & F.ACK) === 0) conn.ping(f.payload, true); // as every server must
+      if (f.type === T.DATA && f.payload.length > 0) bodies.set(f.streamId, (bodies.get(f.streamId) ?? '') + f.payload.toString());
+      if (f.type === T.DATA && (f.flags & F.END_STREAM) !== 0) {
+        conn.headers(f.streamId, [':status', '200'], { endStream: false });
+        conn.data(f.streamId, `got ${bodies.get(f.streamId) ?? ''}`, { endStream: true });
+      }
+    });
+  }, { settings: [[S.MAX_CONCURRENT_STREAMS, 1]] });
+  const m = await outboundOnly(t, up.port);
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const ids = [c.nextId(), c.nextId(), c.nextId()];
+  for (const id of ids) {
+    c.request(id, { method: 'POST', path: `/p${id}`, endStream: false });
+    c.data(id, `body-${id}`, { endStream: true });
+  }
+  for (const id of ids) {
+    const r = await c.response(id);
+    assert.equal(r.status, 200, c.describe());
+    assert.equal(r.body.toString(), `got body-${id}`);
+  }
+  for (const u of up.connections) u.destroy();
+  await settle(m, [c]);
+});

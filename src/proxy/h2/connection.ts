@@ -15,7 +15,7 @@
 import type { Duplex } from 'node:stream';
 import {
   CLIENT_PREFACE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, ErrorCode, Flag, FRAME_HEADER_LENGTH, FrameType,
-  goawayFrame, H2ConnectionError, MAX_WINDOW, pingAckFrame, rstStreamFrame, Setting, SETTINGS_ACK, settingsFrame,
+  goawayFrame, H2ConnectionError, MAX_WINDOW, pingAckFrame, pingFrame, rstStreamFrame, Setting, SETTINGS_ACK, settingsFrame,
   windowUpdateFrame, writeFrameHeader,
 } from './frame.ts';
 import { HeaderListTooLargeError, HpackDecoder, HpackEncoder } from './hpack.ts';
@@ -37,6 +37,15 @@ const FLOOD_BYTES = 1 << 20;
 /** Client resets a connection may spend at once, and regains per second (rapid reset, CVE-2023-44487). */
 const RESET_BURST = 1000;
 const RESETS_PER_SECOND = 200;
+/** Bytes waiting in a socket past which the connection is cut, whatever they are. */
+const BACKSTOP_BYTES = 16 << 20;
+/**
+ * The two PINGs that follow, one after the other, an upstream's first SETTINGS when
+ * they put streams over its limit. Two: nghttp2 sends PING ACKs ahead of the resets it
+ * queued before them, but not ahead of resets queued before a later PING.
+ */
+const LIMIT_PING = Buffer.from('weft-li1', 'latin1');
+const LIMIT_PING_2 = Buffer.from('weft-li2', 'latin1');
 /** Streams opened on an upstream before its first SETTINGS tell its limit. */
 const ASSUMED_MAX_CONCURRENT = 100;
 /** How long a connection ended with GOAWAY may take to close before it is destroyed. */
@@ -95,7 +104,8 @@ export class H2Connection {
   /** The socket is gone or the connection failed. */
   closed = false;
   #congestedSeen = false;
-  /** Streams opened before the first SETTINGS that those SETTINGS put over the limit. */
+  #readPaused = false;
+  /** Streams opened before the first SETTINGS that those SETTINGS put over the limit, until the PING after them comes back. */
   readonly #overLimit = new Set<number>();
   /** Bytes of provoked frames written since the socket last had nothing waiting. */
   #provoked = 0;
@@ -226,12 +236,7 @@ export class H2Connection {
    */
   forget(id: number, stream: RelayStream): void {
     if (this.streams.get(id) === stream) this.streams.delete(id);
-    if (this.#overLimit.size > 0 && !this.#overLimit.delete(id)) {
-      // A stream the server took has finished, and those over its limit were not
-      // refused (servers refuse at once): it took them after all, their bodies go.
-      this.#overLimit.clear();
-      if (this.blocked.size > 0) setImmediate(() => this.#pumpBlocked());
-    }
+    if (this.#overLimit.size > 0) this.#overLimit.delete(id);
     this.blocked.delete(stream);
     if (this.waiting.length > 0) {
       const w = this.waiting.indexOf(stream);
@@ -277,7 +282,11 @@ export class H2Connection {
 
   /** Resets stream `id`. */
   writeReset(id: number, code: number): void {
-    if (!this.closed) this.#queueProvoked(rstStreamFrame(id, code));
+    if (this.closed) return;
+    // A client's own resets and the stream errors it causes are its doing; an upstream
+    // stream cancelled because its client left is not the upstream's.
+    if (this.role === 'server') this.#queueProvoked(rstStreamFrame(id, code));
+    else this.#queue(rstStreamFrame(id, code));
   }
 
   /**
@@ -363,9 +372,24 @@ export class H2Connection {
       this.#armWake(writable);
     }
     // DATA and new streams stop at CONGESTED_BYTES (`congested`); what a peer that reads
-    // nothing can still pile up is the frames it provokes.
-    if (socket.writableLength === 0) this.#provoked = 0;
-    else if (this.#provoked > FLOOD_BYTES) socket.destroy();
+    // nothing can still pile up is the frames it provokes. What is still waiting bounds
+    // what is still owed to it.
+    const waiting = socket.writableLength;
+    this.#provoked = Math.min(this.#provoked, waiting);
+    if (this.#provoked > FLOOD_BYTES || waiting > BACKSTOP_BYTES) {
+      socket.destroy();
+      return;
+    }
+    // A client that reads nothing would still make the proxy answer (400s, response
+    // heads): its requests wait unread until its socket drains.
+    if (this.role === 'server' && waiting > CONGESTED_BYTES && !this.#readPaused) {
+      this.#readPaused = true;
+      socket.pause();
+      socket.once('drain', () => {
+        this.#readPaused = false;
+        socket.resume();
+      });
+    }
   }
 
   /**
@@ -477,6 +501,11 @@ export class H2Connection {
         if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (end - start !== 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING of the wrong size');
         if ((flags & Flag.ACK) === 0) this.#queueProvoked(pingAckFrame(b.subarray(start, end)));
+        else if (this.#overLimit.size > 0 && LIMIT_PING.equals(b.subarray(start, end))) this.#queue(pingFrame(LIMIT_PING_2));
+        else if (this.#overLimit.size > 0 && LIMIT_PING_2.equals(b.subarray(start, end))) {
+          this.#overLimit.clear();
+          this.#pumpBlocked();
+        }
         return;
       case FrameType.GOAWAY: {
         if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
@@ -671,8 +700,11 @@ export class H2Connection {
       }
     }
     this.#queueProvoked(SETTINGS_ACK);
-    // The server takes the first streams up to its limit, in id order, and refuses the rest.
+    // The server takes the first streams up to its limit, in id order, and refuses the
+    // rest at once, so its refusals come before the ACK of the second of two PINGs sent
+    // in turn from now: then the streams it did not refuse (a lenient server) get their bodies.
     for (let i = this.peerMaxConcurrent; i < openBefore.length; i++) this.#overLimit.add(openBefore[i]!);
+    if (this.#overLimit.size > 0) this.#queue(pingFrame(LIMIT_PING));
     if (windowDelta !== 0) {
       for (const stream of this.streams.values()) {
         const half = stream.down === this ? stream.res : stream.req;

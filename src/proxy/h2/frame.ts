@@ -122,6 +122,14 @@ export function goawayFrame(lastStreamId: number, code: number): Buffer {
   return b;
 }
 
+/** A PING carrying 8 bytes, to be echoed in its ACK. */
+export function pingFrame(payload: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + 8);
+  writeFrameHeader(b, 0, 8, FrameType.PING, 0, 0);
+  payload.copy(b, FRAME_HEADER_LENGTH, 0, 8);
+  return b;
+}
+
 /** The ACK of a PING, echoing its 8 bytes. */
 export function pingAckFrame(payload: Buffer): Buffer {
   const b = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + 8);
