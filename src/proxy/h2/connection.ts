@@ -27,7 +27,7 @@ export const STREAM_WINDOW = 1 << 20;
 export const CONNECTION_WINDOW = 8 << 20;
 /** Streams a client may have open on one downstream connection. */
 export const MAX_CONCURRENT_STREAMS = 1024;
-/** Above this many bytes waiting in the socket, no more DATA is queued on it until 'drain'. */
+/** Above this many bytes waiting to go out, no more DATA or new streams are queued until 'drain'. */
 const CONGESTED_BYTES = 1 << 20;
 /**
  * A peer that lets this many bytes of frames it provoked (PING and SETTINGS ACKs,
@@ -89,7 +89,7 @@ export class H2Connection {
   readonly streams = new Map<number, RelayStream>();
   /** Streams waiting for this connection's flow-control window or socket. */
   readonly blocked = new Set<RelayStream>();
-  /** Streams waiting for the peer's MAX_CONCURRENT_STREAMS to allow them (client side). */
+  /** Streams waiting to open (client side): for the peer's MAX_CONCURRENT_STREAMS, or a congested socket. */
   readonly waiting: RelayStream[] = [];
   /** The peer's SETTINGS that shape what we send. */
   peerInitialWindow = DEFAULT_WINDOW;
@@ -103,12 +103,15 @@ export class H2Connection {
   goingAway = false;
   /** The socket is gone or the connection failed. */
   closed = false;
+  /** `congested` said yes while a flush was pending: that flush arms the wake. */
   #congestedSeen = false;
+  /** Reading stopped until the socket drains (a client that reads nothing). */
   #readPaused = false;
   /** Streams opened before the first SETTINGS that those SETTINGS put over the limit, until the PING after them comes back. */
   readonly #overLimit = new Set<number>();
-  /** Bytes of provoked frames written since the socket last had nothing waiting. */
+  /** Bytes of provoked frames not yet sent (never more than what waits in the socket). */
   #provoked = 0;
+  /** A wake of the blocked streams is scheduled (next turn or 'drain'). */
   #wakeArmed = false;
   /** Per-connection state of whoever serves it (the relay's options for a downstream connection). */
   context: unknown;
