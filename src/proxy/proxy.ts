@@ -55,7 +55,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     upstreams: new ConnectionPool({ idleMs: MESH_IDLE_MS }),
     apps: new ConnectionPool({ idleMs: APP_IDLE_MS }),
     h2Sessions: new Map(),
-    h2: new H2Relay(log, config.maxHeadBytes),
+    h2: new H2Relay(log, config.maxHeadBytes, config.idleTimeoutMs),
     live: new Map(),
     draining: false,
   };
@@ -118,6 +118,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
       mesh.close();
       discovery.close();
       idle.close();
+      ctx.h2.close();
       for (const s of servers) (s as http.Server).closeAllConnections?.();
       log.info('stopped', { reason: 'Shutdown' });
       resolveStopped();

@@ -65,3 +65,34 @@ test('HTTP/2 (gRPC-shaped) crosses the mesh as HTTP/2 with trailers and l5d-clie
   assert.equal(sample(am, 'protocol_detect_total', 'outcome="h2"'), 1);
   assert.equal(sample(await metrics(m.b), 'request_total', 'direction="inbound"', 'tls="true"', `client_id="${m.aLeaf.identity}"`), 3);
 });
+
+test('A quiet HTTP/2 stream outlives both proxies\' idle timeout: connections with streams open are kept alive by PINGs', async (t) => {
+  // A gRPC watch or long poll: the head and a first message, then nothing for longer
+  // than the idle timeout. The client sends no PINGs of its own.
+  const app = http2.createServer();
+  app.on('stream', (stream) => {
+    stream.respond({ ':status': 200 });
+    stream.write('first;');
+    const later = setTimeout(() => stream.end('late'), 2500);
+    stream.on('close', () => clearTimeout(later));
+  });
+  const appPort = await listen(t, app);
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`watch.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`watch.test:${appPort}`],
+    a: { idleTimeoutMs: 1000 },
+    b: { idleTimeoutMs: 1000 },
+  });
+  const client = http2.connect(`http://127.0.0.1:${m.a.ports.targets[0]!}`);
+  client.on('error', () => {});
+  t.after(() => client.close());
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = client.request({ ':path': '/watch' });
+    let data = '';
+    req.on('data', (c: Buffer) => { data += c.toString(); });
+    req.on('end', () => resolve(data));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(body, 'first;late');
+});

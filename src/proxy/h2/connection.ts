@@ -46,6 +46,8 @@ const BACKSTOP_BYTES = 16 << 20;
  */
 const LIMIT_PING = Buffer.from('weft-li1', 'latin1');
 const LIMIT_PING_2 = Buffer.from('weft-li2', 'latin1');
+/** The payload of the PINGs that keep a connection with quiet streams from looking idle. */
+const KEEPALIVE_PING = Buffer.from('weft-ka!', 'latin1');
 /** Streams opened on an upstream before its first SETTINGS tell its limit. */
 const ASSUMED_MAX_CONCURRENT = 100;
 /** How long a connection ended with GOAWAY may take to close before it is destroyed. */
@@ -311,6 +313,11 @@ export class H2Connection {
       half.recvWindow += half.credit;
       half.credit = 0;
     }
+  }
+
+  /** Sends a PING: its ACK moves bytes on a connection whose streams are quiet (see H2Relay's keepalive). */
+  ping(): void {
+    if (!this.closed) this.#queue(pingFrame(KEEPALIVE_PING));
   }
 
   /** Stops taking new streams: GOAWAY now, close once the streams in flight are done (drain). */

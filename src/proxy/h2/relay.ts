@@ -202,10 +202,28 @@ export class H2Relay implements StreamHandler {
   readonly #log: Logger;
   readonly #maxHeaderListSize: number;
   readonly #downs = new Set<H2Connection>();
+  readonly #keepalive: NodeJS.Timeout | undefined;
 
-  constructor(log: Logger, maxHeaderListSize: number) {
+  /**
+   * `idleMs`: the proxy's idle timeout, which closes accepted connections that moved no
+   * byte. A gRPC watch or long poll can be quiet longer than that with its stream open,
+   * and its client's own PINGs end at the first proxy: so every third of it, each
+   * downstream connection with streams open gets a PING, whose ACK is the activity.
+   */
+  constructor(log: Logger, maxHeaderListSize: number, idleMs = 0) {
     this.#log = log;
     this.#maxHeaderListSize = maxHeaderListSize;
+    if (idleMs > 0) {
+      this.#keepalive = setInterval(() => {
+        for (const c of this.#downs) if (c.streams.size > 0) c.ping();
+      }, Math.max(250, Math.floor(idleMs / 3)));
+      this.#keepalive.unref();
+    }
+  }
+
+  /** Stops the keepalive (the proxy stopped). */
+  close(): void {
+    clearInterval(this.#keepalive);
   }
 
   /** Serves `socket` as an HTTP/2 server (any bytes already read must have been unshifted back). */
