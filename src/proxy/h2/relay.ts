@@ -92,27 +92,27 @@ function sameAuthority(a: string, b: string, scheme: string): boolean {
   return norm(a) === norm(b);
 }
 
-/** Whether `s` is a token (RFC 9110 §5.6.2), in any case. */
-function validToken(s: string): boolean {
+/** Whether `s` is non-empty and made only of the bytes `table` marks with 1. */
+function allOf(s: string, table: Uint8Array): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f || TCHAR[c] !== 1) return false;
+    if (c > 0x7f || table[c] !== 1) return false;
   }
   return true;
+}
+
+/** Whether `s` is a token (RFC 9110 §5.6.2), in any case. */
+function validToken(s: string): boolean {
+  return allOf(s, TCHAR);
 }
 
 /** A response status: three digits, the first 1–9. */
 const STATUS = /^[1-9]\d\d$/;
 
-/** Whether `name` is a valid regular field name. */
+/** Whether `name` is a valid regular field name: a token in lower case. */
 function validName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 0x7f || NAME_BYTE[c] !== 1) return false;
-  }
-  return true;
+  return allOf(name, NAME_BYTE);
 }
 
 /**
