@@ -104,7 +104,7 @@ test('HpackDecoder reads multi-byte integers (RFC 7541 C.1) in indices, lengths 
 });
 
 test('HpackEncoder writes integers at every prefix boundary and they decode back', () => {
-  const encoder = new HpackEncoder();
+  const encoder = new HpackEncoder({ maxTableSize: 0 });
   const decoder = new HpackDecoder(1 << 20);
   for (const length of [0, 1, 126, 127, 128, 254, 255, 16383, 16384, 16510, 70000]) {
     const value = 'y'.repeat(length);
@@ -203,18 +203,22 @@ test('HpackDecoder decodes a Uint8Array view into a larger buffer', () => {
   assert.deepEqual(new HpackDecoder(1000).decode(backing.subarray(1, 3)), [':method', 'GET', ':path', '/']);
 });
 
-test('HpackEncoder starts its first block, and only that one, with a table size update to 0', () => {
-  const encoder = new HpackEncoder();
+test('HpackEncoder without a table (maxTableSize 0) starts its first block, and only that one, with a size update to 0', () => {
+  const encoder = new HpackEncoder({ maxTableSize: 0 });
   assert.deepEqual([...encoder.encode([':method', 'GET'])], [0x20, 0x82]);
   assert.deepEqual([...encoder.encode([':method', 'GET'])], [0x82]);
-  assert.deepEqual([...new HpackEncoder().encode([])], [0x20]);
+  assert.deepEqual([...new HpackEncoder({ maxTableSize: 0 }).encode([])], [0x20]);
   const decoder = new HpackDecoder(1000);
-  assert.deepEqual(decoder.decode(new HpackEncoder().encode([':path', '/x'])), [':path', '/x']);
+  assert.deepEqual(decoder.decode(new HpackEncoder({ maxTableSize: 0 }).encode([':path', '/x'])), [':path', '/x']);
   assert.equal(decoder.tableSize, 0);
+  // A table-less encoder answers a larger peer setting with its cap, 0, and stays empty.
+  encoder.setMaxTableSize(65536);
+  assert.deepEqual([...encoder.encode(['x-a', 'b'])], [0x20, 0x00, 0x03, 0x78, 0x2d, 0x61, 0x01, 0x62]);
+  assert.equal(encoder.tableLength, 0);
 });
 
-test('HpackEncoder uses indexed fields, indexed names and never-indexed sensitive fields', () => {
-  const encoder = new HpackEncoder();
+test('HpackEncoder without a table uses indexed fields, indexed names and never-indexed sensitive fields', () => {
+  const encoder = new HpackEncoder({ maxTableSize: 0 });
   encoder.encode([]); // past the first block's size update
   assert.deepEqual([...encoder.encode([':method', 'POST', ':scheme', 'http'])], [0x83, 0x86]);
   // content-type (31 = 15 + 16) without indexing: 0f 10, then the value.
@@ -229,27 +233,202 @@ test('HpackEncoder uses indexed fields, indexed names and never-indexed sensitiv
   assert.equal(encoder.encode(['cookie', 'session=0123456789abcdef'])[0], 0x0f);
 });
 
+test('HpackEncoder encodes the RFC 7541 C.3 and C.4 requests byte for byte (incremental indexing, with and without Huffman)', () => {
+  const plain = new HpackEncoder();
+  assert.equal(plain.encode(REQ1).toString('hex'), '828684410f7777772e6578616d706c652e636f6d');
+  assert.equal(plain.encode(REQ2).toString('hex'), '828684be58086e6f2d6361636865');
+  assert.equal(plain.encode(REQ3).toString('hex'), '828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565');
+  assert.equal(plain.tableSize, 164);
+  assert.equal(plain.tableLength, 3);
+  const huffman = new HpackEncoder({ huffman: true });
+  assert.equal(huffman.encode(REQ1).toString('hex'), '828684418cf1e3c2e5f23a6ba0ab90f4ff');
+  assert.equal(huffman.encode(REQ2).toString('hex'), '828684be5886a8eb10649cbf');
+  assert.equal(huffman.encode(REQ3).toString('hex'), '828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf');
+});
+
+test('HpackEncoder keeps the RFC 7541 C.5 responses in step with the decoder through evictions from a 256-byte table', () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(65536);
+  decoder.setMaxTableSize(256);
+  encoder.setMaxTableSize(256);
+  const first = encoder.encode(RESP1);
+  // The block starts with the size update to 256 (3f e1 01), then :status 302 indexed by name (48).
+  assert.equal(first.subarray(0, 5).toString('hex'), '3fe1014803');
+  assert.deepEqual(decoder.decode(first), RESP1);
+  for (const list of [RESP2, RESP3, RESP1, RESP3, RESP2]) {
+    const block = encoder.encode(list);
+    assert.deepEqual(decoder.decode(block), list);
+    assert.equal(decoder.tableSize, encoder.tableSize);
+    assert.equal(decoder.tableLength, encoder.tableLength);
+    assert.ok(encoder.tableSize <= 256);
+  }
+});
+
+test('HpackEncoder sends a repeated field as one index and a field of a known name with an indexed name', () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(1 << 20);
+  const grpc = [':method', 'POST', ':scheme', 'http', ':path', '/pkg.Svc/Method', ':authority', 'x.ns.svc.cluster.local:8080',
+    'content-type', 'application/grpc', 'te', 'trailers', 'user-agent', 'grpc-node-js/1.12.0'];
+  const first = encoder.encode(grpc);
+  assert.deepEqual(decoder.decode(first), grpc);
+  const second = encoder.encode(grpc);
+  // Two static indices, then five dynamic ones (:path was inserted first: now the oldest, 66).
+  assert.equal(second.toString('hex'), '8386' + 'c2c1c0bfbe');
+  assert.deepEqual(decoder.decode(second), grpc);
+  // Another value of a name the dynamic table holds: its name by index (x-b: 62 + …).
+  const other = encoder.encode(['te', 'other']);
+  assert.equal(other[0], 0x40 | (STATIC_TABLE_LENGTH + 2)); // te is the second-newest entry
+  assert.deepEqual(decoder.decode(other), ['te', 'other']);
+  assert.equal(decoder.tableSize, encoder.tableSize);
+});
+
+test('HpackEncoder evicts the oldest entries as RFC 7541 §4.4 says and sends evicted fields again as literals', () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(1 << 20);
+  encoder.setMaxTableSize(200);
+  decoder.setMaxTableSize(200);
+  // Each entry: 5 + 50 + 32 = 87 bytes; two fit in 200, the third evicts the first.
+  const field = (k: number): string[] => [`x-f${k}`.padEnd(5, '-'), String(k).repeat(50)];
+  for (const k of [1, 2, 3]) assert.deepEqual(decoder.decode(encoder.encode(field(k))), field(k));
+  assert.equal(encoder.tableLength, 2);
+  assert.equal(encoder.tableSize, 174);
+  // Field 3 is an index (the newest, 62); field 1 was evicted: a literal again, and
+  // indexed, evicting field 2 (unused for two blocks).
+  const three = encoder.encode(field(3));
+  assert.equal(three.toString('hex'), 'be');
+  const again = encoder.encode(field(1));
+  assert.equal(again[0], 0x40);
+  assert.ok(again.length > 50);
+  assert.deepEqual(decoder.decode(three), field(3));
+  assert.deepEqual(decoder.decode(again), field(1));
+  assert.equal(decoder.tableSize, encoder.tableSize);
+  assert.deepEqual(decoder.decode(encoder.encode([...field(1), ...field(3)])), [...field(1), ...field(3)]);
+  assert.equal(encoder.tableLength, 2);
+});
+
+test('HpackEncoder sends a field larger than the table without indexing and leaves the table as it was', () => {
+  const encoder = new HpackEncoder();
+  encoder.encode(['x-a', 'b']);
+  const big = 'q'.repeat(4096);
+  const block = encoder.encode(['x-big', big]);
+  assert.equal(block[0], 0x00);
+  assert.equal(encoder.tableLength, 1);
+  assert.deepEqual(new HpackDecoder(1 << 20).decode(block), ['x-big', big]);
+  // 4096 - 32 - 5 bytes of value is exactly the table: it is inserted, evicting x-a.
+  const fits = 'q'.repeat(4096 - 32 - 5);
+  assert.equal(encoder.encode(['x-big', fits])[0], 0x40);
+  assert.equal(encoder.tableSize, 4096);
+  assert.equal(encoder.tableLength, 1);
+});
+
+test('HpackEncoder sends short varying fields without indexing and long ones with indexing', () => {
+  const encoder = new HpackEncoder();
+  assert.equal(encoder.encode(['etag', '"abc"'])[0], 0x0f); // etag is static 34: 0f 13
+  assert.equal(encoder.encode(['grpc-timeout', '99987u'])[0], 0x00);
+  assert.equal(encoder.tableLength, 0);
+  const long = 'e'.repeat(65);
+  assert.equal(encoder.encode(['etag', long])[0], 0x40 | 34);
+  assert.deepEqual([...encoder.encode(['etag', long])], [0xbe]);
+});
+
+test('HpackEncoder keeps never-indexed and sensitive fields out of the table, however often they repeat', () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(1 << 20);
+  const list = ['password', 'secret', 'authorization', 'Bearer ' + 'x'.repeat(40), 'cookie', 'a=b',
+    'proxy-authorization', 'Basic abc', 'x-ok', 'fine'];
+  for (let round = 0; round < 3; round++) {
+    const block = encoder.encode(list, ['password']);
+    assert.deepEqual(decoder.decode(block), list);
+    assert.deepEqual(decoder.neverIndexed, ['password', 'authorization', 'cookie', 'proxy-authorization']);
+    // Only x-ok: fine is in the tables.
+    assert.equal(encoder.tableLength, 1);
+    assert.equal(decoder.tableLength, 1);
+  }
+  // A sensitive field whose exact pair is indexed (a long cookie was) still goes never indexed.
+  const cookie = 'session=' + 'c'.repeat(30);
+  encoder.encode(['cookie', cookie]);
+  assert.equal(encoder.tableLength, 2);
+  const forwarded = encoder.encode(['cookie', cookie], ['cookie']);
+  assert.equal(forwarded[0]! & 0xf0, 0x10);
+  // Its name comes from the static table (cookie = 32 = 15 + 17: 1f 11).
+  assert.deepEqual([...forwarded.subarray(0, 2)], [0x1f, 0x11]);
+});
+
 test('HpackDecoder reports never-indexed fields and HpackEncoder forwards them never-indexed', () => {
   const decoder = new HpackDecoder(1000);
   // C.2.3's password: secret (never indexed), then x-a: b without indexing.
   assert.deepEqual(decoder.decode(hex('100870617373776f726406736563726574 0003782d610162')), ['password', 'secret', 'x-a', 'b']);
   assert.deepEqual(decoder.neverIndexed, ['password']);
   const encoder = new HpackEncoder();
-  encoder.encode([]);
   const block = encoder.encode(['password', 'secret', 'x-a', 'b'], decoder.neverIndexed);
-  assert.equal(block.toString('hex'), '100870617373776f726406736563726574' + '0003782d610162');
+  // password stays never indexed; x-a: b goes into the table (40 …).
+  assert.equal(block.toString('hex'), '100870617373776f726406736563726574' + '4003782d610162');
   assert.deepEqual(decoder.decode(block), ['password', 'secret', 'x-a', 'b']);
   assert.deepEqual(decoder.decode(hex('82')), [':method', 'GET']);
   assert.deepEqual(decoder.neverIndexed, []);
 });
 
-test('HpackEncoder with Huffman writes shorter strings that decode back', () => {
-  const plain = new HpackEncoder().encode([':authority', 'www.example.com']);
-  const huffman = new HpackEncoder({ huffman: true }).encode([':authority', 'www.example.com']);
-  // The size update, then as RFC 7541 C.4.1 but without indexing: 01 8c f1e3c2e5f23a6ba0ab90f4ff.
-  assert.equal(huffman.toString('hex'), '20018cf1e3c2e5f23a6ba0ab90f4ff');
-  assert.ok(huffman.length < plain.length);
-  assert.deepEqual(new HpackDecoder(1000).decode(huffman), [':authority', 'www.example.com']);
+test('HpackEncoder announces table size changes before the next block: the smallest first, then the final one', () => {
+  const cases: readonly (readonly [string, readonly number[], string])[] = [
+    ['a shrink', [1000], '3fc907'],
+    ['a shrink to 0 and back', [0, 4096], '20' + '3fe11f'],
+    ['a shrink, then a smaller one', [2000, 100], '3f45'],
+    ['a shrink, then a larger one still below the default', [100, 2000], '3f45' + '3fb10f'],
+    ['the same size again', [4096], ''],
+    ['a size above the cap of 4096: the cap', [65536], '3fe11f'],
+    ['a shrink and a return to the same size', [0, 4096, 4096], '20' + '3fe11f'],
+  ];
+  for (const [what, sizes, prefix] of cases) {
+    const encoder = new HpackEncoder();
+    const decoder = new HpackDecoder(1 << 20);
+    assert.deepEqual(decoder.decode(encoder.encode(['x-a', 'b'])), ['x-a', 'b']);
+    for (const size of sizes) {
+      decoder.setMaxTableSize(size);
+      encoder.setMaxTableSize(size);
+    }
+    const block = encoder.encode([':method', 'GET']);
+    assert.equal(block.toString('hex'), prefix + '82', what);
+    assert.deepEqual(decoder.decode(block), [':method', 'GET'], what);
+    assert.equal(decoder.tableSize, encoder.tableSize, what);
+    // Only the next block carries the updates.
+    assert.equal(encoder.encode([':method', 'GET']).toString('hex'), '82', what);
+  }
+});
+
+test('HpackEncoder shrunk to 0 keeps nothing, and grown again indexes again', () => {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(1 << 20);
+  decoder.decode(encoder.encode(['x-a', 'b', 'x-c', 'd']));
+  encoder.setMaxTableSize(0);
+  decoder.setMaxTableSize(0);
+  assert.equal(encoder.tableLength, 0);
+  assert.deepEqual(decoder.decode(encoder.encode(['x-a', 'b'])), ['x-a', 'b']);
+  assert.equal(decoder.tableLength, 0);
+  assert.equal(encoder.encode(['x-a', 'b'])[0], 0x00);
+  encoder.setMaxTableSize(4096);
+  decoder.setMaxTableSize(4096);
+  assert.deepEqual(decoder.decode(encoder.encode(['x-a', 'b'])), ['x-a', 'b']);
+  assert.deepEqual([...encoder.encode(['x-a', 'b'])], [0xbe]);
+  assert.equal(decoder.tableLength, 1);
+});
+
+test('HpackEncoder answers a client that references a large table entry with an index, not the whole value (the ~150× amplification)', () => {
+  // As the review's probe: four fields of ~1 KB, indexed once, then referenced by every request.
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder(1 << 20);
+  const list = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'app.test'];
+  for (let k = 0; k < 4; k++) list.push(`x-a${k}`, String.fromCharCode(0x41 + k).repeat(980));
+  let repeated = 0;
+  for (let i = 0; i < 1000; i++) {
+    const block = encoder.encode(list);
+    assert.deepEqual(decoder.decode(block), list);
+    if (i > 0) repeated += block.length;
+  }
+  // Three static indices, :authority as a literal (10 bytes: it would evict one of
+  // the large fields the previous block used) and four dynamic indices per request,
+  // not 4 KB of literals: a FIFO table this full would otherwise miss every field.
+  assert.equal(repeated, 999 * 17);
+  assert.equal(encoder.tableLength, 4);
 });
 
 /** A small deterministic generator, so a failing case can be replayed. */
@@ -260,6 +439,13 @@ function lcg(seed: number): () => number {
     return s / 2 ** 32;
   };
 }
+
+test('HpackEncoder with Huffman writes shorter strings that decode back', () => {
+  const plain = new HpackEncoder().encode([':authority', 'www.example.com']);
+  const huffman = new HpackEncoder({ huffman: true }).encode([':authority', 'www.example.com']);
+  assert.ok(huffman.length < plain.length);
+  assert.deepEqual(new HpackDecoder(1000).decode(huffman), [':authority', 'www.example.com']);
+});
 
 test('HpackEncoder output decodes to the same list for many random header lists (latin1 0x20-0xff)', () => {
   const random = lcg(7541);
@@ -289,7 +475,47 @@ test('HpackEncoder output decodes to the same list for many random header lists 
         }
       }
       assert.deepEqual(decoder.decode(encoder.encode(headers)), headers, `huffman=${huffman} round ${round}`);
+      assert.equal(decoder.tableSize, encoder.tableSize, `huffman=${huffman} round ${round}`);
     }
+  }
+});
+
+test('HpackEncoder and HpackDecoder stay in step over many blocks of repeated fields, size changes and evictions', () => {
+  const random = lcg(4096);
+  // A small pool, so fields repeat (exact and name matches) and the table churns.
+  const pool: string[][] = [];
+  for (let k = 0; k < 60; k++) {
+    const staticNames = [...STATIC_NAME_INDEX.keys()];
+    const name = random() < 0.3 ? staticNames[k % staticNames.length]! : `x-h${k % 23}`;
+    const length = random() < 0.1 ? 200 + Math.floor(random() * 2000) : Math.floor(random() * 90);
+    pool.push([name, String.fromCharCode(0x61 + (k % 26)).repeat(length)]);
+  }
+  const sizes = [4096, 4096, 4096, 0, 100, 256, 1000, 2048, 65536, 8192];
+  for (const huffman of [false, true]) {
+    const encoder = new HpackEncoder({ huffman });
+    const decoder = new HpackDecoder(1 << 20);
+    let hits = 0;
+    for (let round = 0; round < 2000; round++) {
+      // Sometimes one SETTINGS or two between blocks (a peer may send several).
+      if (random() < 0.03) {
+        const changes = random() < 0.5 ? 1 : 2;
+        for (let c = 0; c < changes; c++) {
+          const size = sizes[Math.floor(random() * sizes.length)]!;
+          decoder.setMaxTableSize(size);
+          encoder.setMaxTableSize(size);
+        }
+      }
+      const headers: string[] = [];
+      const fields = 1 + Math.floor(random() * 10);
+      for (let f = 0; f < fields; f++) headers.push(...pool[Math.floor(random() * pool.length)]!);
+      const block = encoder.encode(headers, random() < 0.1 ? [headers[0]!] : []);
+      for (const byte of block) if (byte > STATIC_TABLE_LENGTH + 0x80) hits++;
+      assert.deepEqual(decoder.decode(block), headers, `huffman=${huffman} round ${round}`);
+      assert.equal(decoder.tableSize, encoder.tableSize, `huffman=${huffman} round ${round}`);
+      assert.equal(decoder.tableLength, encoder.tableLength, `huffman=${huffman} round ${round}`);
+      assert.ok(encoder.tableSize <= 4096);
+    }
+    assert.ok(hits > 1000, `dynamic indices used (${hits})`);
   }
 });
 

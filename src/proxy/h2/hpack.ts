@@ -2,10 +2,11 @@
  * HPACK (RFC 7541): the header compression of HTTP/2, for the frame-level relay.
  *
  * One HpackDecoder per receiving connection (it mirrors the peer's dynamic table)
- * and one HpackEncoder per sending connection. The encoder never inserts into the
- * dynamic table, so it keeps no state that must follow the peer's
- * SETTINGS_HEADER_TABLE_SIZE; the decoder is complete (dynamic table, size
- * updates, Huffman) because every common client uses all of it.
+ * and one HpackEncoder per sending connection (it keeps its own dynamic table, which
+ * the peer's decoder mirrors, sized by the peer's SETTINGS_HEADER_TABLE_SIZE). Both
+ * are complete: dynamic table, size updates, Huffman (off by default when encoding).
+ * The encoder indexes because a relay that sends literals writes many times the
+ * bytes a client sent when that client references its own table.
  *
  * Header lists are flat arrays `[name0, value0, name1, value1, …]` of latin1
  * strings (one char per byte), so any byte sequence round-trips exactly and no
@@ -332,6 +333,47 @@ const NONE: string[] = [];
  */
 const SHORT_STRING = 24;
 
+/**
+ * The largest dynamic table the encoder keeps, whatever the peer allows: 4 KiB per
+ * connection, as nghttp2 and Go's hpack cap theirs. A larger table would save little
+ * (the fields that repeat fit) and cost memory on every connection.
+ */
+const DEFAULT_ENCODER_TABLE_SIZE = 4096;
+
+/**
+ * Names whose values change with almost every message (nghttp2's list without
+ * `:path` and `content-length`, plus request ids, trace context and gRPC's deadline):
+ * inserting them would only push out the fields that do repeat. `:path` and
+ * `content-length` are indexed: gRPC repeats a handful of paths, and RPC answers
+ * repeat their lengths.
+ */
+const VARYING_NAMES: ReadonlySet<string> = new Set([
+  'age', 'etag', 'if-modified-since', 'if-none-match', 'last-modified', 'location', 'set-cookie',
+  'grpc-timeout', 'x-request-id', 'traceparent', 'tracestate', 'x-b3-traceid', 'x-b3-spanid',
+  'x-b3-parentspanid', 'x-b3-sampled', 'x-amzn-trace-id',
+]);
+
+/**
+ * A varying field longer than this is indexed all the same. Why: a client can index
+ * a long value in its own table and reference it with one byte per request; sent on
+ * as a literal it would cost its whole length each time (the amplification the
+ * dynamic table is for), while a short one costs a few bytes.
+ */
+const VARYING_MAX_LITERAL = 64;
+
+/** Dynamic-table entries of one name: the newest one's insertion number, and per value its newest. */
+interface DynamicName {
+  newest: number;
+  /** value → insertion number of its newest entry, and that entry's ring slot. */
+  readonly values: Map<string, DynamicEntry>;
+}
+
+/** Where one field of the dynamic table is. */
+interface DynamicEntry {
+  n: number;
+  slot: number;
+}
+
 /** Options of HpackEncoder. */
 export interface HpackEncoderOptions {
   /**
@@ -339,51 +381,134 @@ export interface HpackEncoderOptions {
    * false: see bench/README.md for what it costs and saves.
    */
   huffman?: boolean;
+  /**
+   * The largest dynamic table to keep, in RFC 7541 bytes, whatever the peer's
+   * SETTINGS_HEADER_TABLE_SIZE allows (default 4096). 0 keeps no table: every block
+   * is static-table indices and literals, and the first one starts with a size
+   * update to 0.
+   */
+  maxTableSize?: number;
 }
 
 /**
- * Encodes header lists for one peer (one encoder per sending connection). A full
- * static-table match is an indexed field, a static name match a literal without
- * indexing with an indexed name, anything else a literal without indexing with a
- * new name. It never inserts into the dynamic table. Sensitive fields
- * (authorization, proxy-authorization, cookie shorter than 20 bytes) use the
- * never-indexed form (RFC 7541 §7.1.3) so later hops keep them out of their tables.
+ * Encodes header lists for one peer (one encoder per sending connection), with a
+ * dynamic table (RFC 7541 §2.3) that mirrors the peer decoder's:
  *
- * The first block starts with a dynamic table size update to 0 (one byte, once per
- * connection). Why: a peer that advertises a SETTINGS_HEADER_TABLE_SIZE below 4096
- * expects the next block to start with an update (RFC 7541 §4.2) and nghttp2 ends
- * the connection with COMPRESSION_ERROR otherwise; at 0 no later setting can be
- * lower, so the encoder needs no SETTINGS input and stays stateless afterwards.
+ * - a field in the static or dynamic table is one index (§6.1);
+ * - any other field is a literal with incremental indexing (§6.2.1), its name an
+ *   index when the name is known, and goes into the table, evicting the oldest
+ *   entries (§4.4); except
+ * - a short field of a name that varies per message (etag, trace ids…), a field
+ *   larger than the table, and a field whose insertion would evict more bytes of
+ *   entries used in this block or the one before than it adds: a literal without
+ *   indexing (§6.2.2). The last rule stops thrashing: with FIFO eviction, a set of
+ *   fields slightly larger than the table would otherwise miss on every block (each
+ *   insertion evicting the next field needed), and a client could make us write
+ *   ~4 KB per request it sent in 26 bytes;
+ * - sensitive fields (authorization, proxy-authorization, cookie shorter than 20
+ *   bytes, as nghttp2 decides) and the fields named in `neverIndexed`: never-indexed
+ *   literals (§6.2.3, §7.1.3), never a full match, so later hops keep them out of
+ *   their tables too.
+ *
+ * The table follows the peer's SETTINGS_HEADER_TABLE_SIZE (setMaxTableSize, capped
+ * at maxTableSize): after a change the next block starts with size updates (§4.2,
+ * §6.3), the smallest size since the last block first when the table shrank and
+ * grew again. Each block must reach the peer, in the order encoded: a block encoded
+ * and not sent leaves the two tables apart.
+ *
+ * Cost: lookups are two Map reads per field (name, then value) with no key string
+ * built; an insertion allocates only a Map for a name not yet in the table.
  */
 export class HpackEncoder {
   readonly #huffman: boolean;
+  readonly #cap: number;
   #buf: Buffer = Buffer.allocUnsafe(1024);
-  /** Whether the table size update to 0 was sent (see the class comment). */
-  #announced = false;
+  /** The table's size limit, as the peer's decoder knows it once our pending updates arrive. */
+  #limit: number;
+  /** Whether the next block starts with size updates. */
+  #updatePending = false;
+  /** The smallest limit since the last block (§4.2: sent first when below #limit). */
+  #minLimit: number;
+  /** The peer's last SETTINGS_HEADER_TABLE_SIZE (4096 until it says otherwise). */
+  #peerSize = DEFAULT_TABLE_SIZE;
+  #tableSize = 0;
+  /** Blocks encoded, this one included: the clock of #used. */
+  #block = 0;
+  // The dynamic table as a ring: the oldest entry at #head, #count entries; #used
+  // holds the block that last used (inserted or referenced) each entry.
+  #names: string[] = new Array<string>(16).fill('');
+  #values: string[] = new Array<string>(16).fill('');
+  #used: number[] = new Array<number>(16).fill(0);
+  #mask = 15;
+  #head = 0;
+  #count = 0;
+  /**
+   * Entries ever inserted. Entry number n (0-based, in insertion order) has dynamic
+   * index #inserted - n (1 is the newest, §2.3.3), wire index 61 + that.
+   */
+  #inserted = 0;
+  /** name → its entries, for exact and name matches without building a key string. */
+  readonly #byName = new Map<string, DynamicName>();
 
-  /** @param options see HpackEncoderOptions (Huffman off by default). */
+  /** @param options see HpackEncoderOptions (Huffman off, table of at most 4096 bytes). */
   constructor(options: HpackEncoderOptions = {}) {
     this.#huffman = options.huffman ?? false;
+    this.#cap = options.maxTableSize ?? DEFAULT_ENCODER_TABLE_SIZE;
+    // The peer's decoder starts at the protocol's 4096; a smaller cap is announced.
+    this.#limit = Math.min(this.#cap, DEFAULT_TABLE_SIZE);
+    this.#minLimit = this.#limit;
+    this.#updatePending = this.#limit !== DEFAULT_TABLE_SIZE;
+  }
+
+  /** The dynamic table's current size in bytes (RFC 7541 §4.1). */
+  get tableSize(): number {
+    return this.#tableSize;
+  }
+
+  /** Number of entries in the dynamic table. */
+  get tableLength(): number {
+    return this.#count;
+  }
+
+  /**
+   * Applies the peer's SETTINGS_HEADER_TABLE_SIZE (call it when its SETTINGS arrive,
+   * before encoding the next block). The table shrinks at once, evicting; the next
+   * block tells the peer (the size capped at maxTableSize) whenever the setting
+   * changed, as nghttp2 and Go do: a decoder may insist on an update after any
+   * change, and one costs a byte or three.
+   */
+  setMaxTableSize(size: number): void {
+    if (size === this.#peerSize) return;
+    this.#peerSize = size;
+    const limit = Math.min(size, this.#cap);
+    this.#limit = limit;
+    if (!this.#updatePending || limit < this.#minLimit) this.#minLimit = limit;
+    this.#updatePending = true;
+    this.#evictTo(limit);
   }
 
   /**
    * Encodes [name0, value0, …] (names lower case, latin1 strings) as one header
-   * block, in order. The returned Buffer is the caller's. Fields named in
-   * `neverIndexed` (HpackDecoder#neverIndexed of the block being forwarded) are sent
-   * never-indexed as well, as RFC 7541 §6.2.3 requires of an intermediary.
+   * block, in order, updating the dynamic table. The returned Buffer is the
+   * caller's. Fields named in `neverIndexed` (HpackDecoder#neverIndexed of the block
+   * being forwarded) are sent never-indexed as well, as RFC 7541 §6.2.3 requires of
+   * an intermediary.
    */
   encode(headers: readonly string[], neverIndexed: readonly string[] = NONE): Buffer {
-    // Upper bound: 6 bytes per string for the integer before it (a name index or a
+    // Upper bound: 6 bytes per string for the integer before it (an index or a
     // length, at most 5 bytes below 2^31), the raw strings (Huffman is used only when
-    // shorter), and 1 for the first block's size update.
-    let bound = 1;
+    // shorter), and two size updates.
+    let bound = 12;
     for (let i = 0; i < headers.length; i++) bound += headers[i]!.length + 6;
     if (this.#buf.length < bound) this.#buf = Buffer.allocUnsafe(Math.max(bound, this.#buf.length * 2));
     const buf = this.#buf;
+    const block = ++this.#block;
     let o = 0;
-    if (!this.#announced) {
-      buf[o++] = 0x20; // §6.3 Dynamic Table Size Update, max size 0
-      this.#announced = true;
+    if (this.#updatePending) {
+      // §4.2: the smallest size first when it is below the final one, then the final one.
+      if (this.#minLimit < this.#limit) o = writeInteger(buf, o, 0x20, 0x1f, this.#minLimit);
+      o = writeInteger(buf, o, 0x20, 0x1f, this.#limit);
+      this.#updatePending = false;
     }
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i]!;
@@ -393,22 +518,141 @@ export class HpackEncoder {
         name === 'proxy-authorization' ||
         (name === 'cookie' && value.length < 20) ||
         (neverIndexed.length > 0 && neverIndexed.includes(name));
+      const dynamic = this.#count > 0 ? this.#byName.get(name) : undefined;
       if (!sensitive) {
         const full = STATIC_FIELD_INDEX.get(name)?.get(value);
         if (full !== undefined) {
           o = writeInteger(buf, o, 0x80, 0x7f, full);
           continue;
         }
+        if (dynamic !== undefined) {
+          const entry = dynamic.values.get(value);
+          if (entry !== undefined) {
+            o = writeInteger(buf, o, 0x80, 0x7f, STATIC_TABLE_LENGTH + this.#inserted - entry.n);
+            this.#used[entry.slot] = block;
+            continue;
+          }
+        }
+      }
+      // The name as an index when known: the static table's (smaller) first.
+      let nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
+      if (nameIndex === 0 && dynamic !== undefined) nameIndex = STATIC_TABLE_LENGTH + this.#inserted - dynamic.newest;
+      const size = name.length + value.length + ENTRY_OVERHEAD;
+      if (
+        !sensitive &&
+        size <= this.#limit &&
+        (value.length > VARYING_MAX_LITERAL || !VARYING_NAMES.has(name)) &&
+        (this.#tableSize + size <= this.#limit || this.#worthEvicting(size, block))
+      ) {
+        // §6.2.1 with incremental indexing: 01xxxxxx, a 6-bit index. The name index
+        // is taken before the insertion, as the decoder reads it.
+        o = writeInteger(buf, o, 0x40, 0x3f, nameIndex);
+        if (nameIndex === 0) o = this.#writeString(buf, o, name);
+        o = this.#writeString(buf, o, value);
+        this.#insert(name, value, size, block);
+        continue;
       }
       // 0001xxxx never indexed, 0000xxxx without indexing; both with a 4-bit index.
-      const nameIndex = STATIC_NAME_INDEX.get(name);
-      o = writeInteger(buf, o, sensitive ? 0x10 : 0x00, 0x0f, nameIndex ?? 0);
-      if (nameIndex === undefined) o = this.#writeString(buf, o, name);
+      o = writeInteger(buf, o, sensitive ? 0x10 : 0x00, 0x0f, nameIndex);
+      if (nameIndex === 0) o = this.#writeString(buf, o, name);
       o = this.#writeString(buf, o, value);
     }
     const out = Buffer.allocUnsafe(o);
     buf.copy(out, 0, 0, o);
     return out;
+  }
+
+  /**
+   * Whether inserting `size` bytes may evict what it must: yes unless the entries it
+   * would push out that this block or the one before used add up to `size` or more.
+   * Two blocks, not one: a field early in a block would otherwise evict one the same
+   * block needs later (not used yet this block), and the set would thrash.
+   */
+  #worthEvicting(size: number, block: number): boolean {
+    let left = this.#tableSize + size - this.#limit;
+    let recent = 0;
+    for (let i = 0; left > 0; i++) {
+      const slot = (this.#head + i) & this.#mask;
+      const entrySize = this.#names[slot]!.length + this.#values[slot]!.length + ENTRY_OVERHEAD;
+      if (this.#used[slot]! >= block - 1) {
+        recent += entrySize;
+        if (recent >= size) return false;
+      }
+      left -= entrySize;
+    }
+    return true;
+  }
+
+  /** Adds an entry of `size` ≤ #limit bytes, evicting the oldest ones to fit (RFC 7541 §4.4). */
+  #insert(name: string, value: string, size: number, block: number): void {
+    this.#evictTo(this.#limit - size);
+    if (this.#count === this.#names.length) this.#grow();
+    const slot = (this.#head + this.#count) & this.#mask;
+    this.#names[slot] = name;
+    this.#values[slot] = value;
+    this.#used[slot] = block;
+    this.#count++;
+    this.#tableSize += size;
+    const n = this.#inserted++;
+    const dynamic = this.#byName.get(name);
+    if (dynamic === undefined) {
+      this.#byName.set(name, { newest: n, values: new Map([[value, { n, slot }]]) });
+    } else {
+      dynamic.newest = n;
+      const entry = dynamic.values.get(value);
+      if (entry === undefined) {
+        dynamic.values.set(value, { n, slot });
+      } else {
+        entry.n = n;
+        entry.slot = slot;
+      }
+    }
+  }
+
+  /** Evicts the oldest entries until the table size is at most `target`. */
+  #evictTo(target: number): void {
+    while (this.#tableSize > target) {
+      const slot = this.#head;
+      const name = this.#names[slot]!;
+      const value = this.#values[slot]!;
+      const n = this.#inserted - this.#count;
+      this.#tableSize -= name.length + value.length + ENTRY_OVERHEAD;
+      this.#names[slot] = '';
+      this.#values[slot] = '';
+      this.#head = (slot + 1) & this.#mask;
+      this.#count--;
+      // Only the lookups that still point at this entry go: a newer copy of the
+      // same field (or name) keeps its own. When the name's newest entry goes, every
+      // other entry of that name (older) has gone before it.
+      const dynamic = this.#byName.get(name)!;
+      if (dynamic.newest === n) {
+        this.#byName.delete(name);
+      } else if (dynamic.values.get(value)?.n === n) {
+        dynamic.values.delete(value);
+      }
+    }
+  }
+
+  /** Doubles the ring, oldest entry first at slot 0 (and the lookups' slots with it). */
+  #grow(): void {
+    const capacity = this.#names.length * 2;
+    const names = new Array<string>(capacity).fill('');
+    const values = new Array<string>(capacity).fill('');
+    const used = new Array<number>(capacity).fill(0);
+    for (let i = 0; i < this.#count; i++) {
+      const slot = (this.#head + i) & this.#mask;
+      names[i] = this.#names[slot]!;
+      values[i] = this.#values[slot]!;
+      used[i] = this.#used[slot]!;
+    }
+    this.#names = names;
+    this.#values = values;
+    this.#used = used;
+    this.#mask = capacity - 1;
+    this.#head = 0;
+    for (const dynamic of this.#byName.values()) {
+      for (const entry of dynamic.values.values()) entry.slot = entry.n - (this.#inserted - this.#count);
+    }
   }
 
   #writeString(buf: Buffer, o: number, s: string): number {
