@@ -704,8 +704,11 @@ export class H2Connection {
           if (value < DEFAULT_MAX_FRAME_SIZE || value > 0xff_ffff) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, 'MAX_FRAME_SIZE out of range');
           this.peerMaxFrameSize = value;
           break;
+        case Setting.HEADER_TABLE_SIZE:
+          // Our next block starts with the size update; it goes after the ACK queued below.
+          this.#encoder.setMaxTableSize(value);
+          break;
         default:
-          // HEADER_TABLE_SIZE: our encoder keeps no dynamic table, any size suits it.
           break;
       }
     }
