@@ -11,6 +11,7 @@ import type http from 'node:http';
 import { createAdminServer } from './admin/index.ts';
 import type { OriginalDestination, ProxyConfig } from './config.ts';
 import type { ProxyContext } from './context.ts';
+import { detectionDecided } from './detect/index.ts';
 import { H2Relay } from './h2/index.ts';
 import { IdleSweeper } from './idle-sweeper.ts';
 import { Inbound } from './inbound/index.ts';
@@ -55,7 +56,7 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     upstreams: new ConnectionPool({ idleMs: MESH_IDLE_MS }),
     apps: new ConnectionPool({ idleMs: APP_IDLE_MS }),
     h2Sessions: new Map(),
-    h2: new H2Relay(log, config.maxHeadBytes, config.idleTimeoutMs),
+    h2: new H2Relay(log, { maxHeaderListSize: config.maxHeadBytes, idleMs: config.idleTimeoutMs, settingsTimeoutMs: config.connectTimeoutMs }),
     live: new Map(),
     draining: false,
   };
@@ -92,7 +93,20 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
     // HTTP/1 session end it themselves once the answer is out.
     net.createServer({ noDelay: true, pauseOnConnect: false, allowHalfOpen: true }, (s) => {
       s.on('error', () => {});
+      // Accepted while the listeners were closing: refused, like one a moment later.
+      if (ctx.draining) {
+        s.destroy();
+        return;
+      }
       idle.watch(s);
+      // Tracked from accept, so a stop sees it: until a stage takes the connection over
+      // (trackAccepted puts its own drain hook in place of this one) or detection has
+      // decided (a mesh connection, which TLS takes over), it has not been served, and
+      // a stop closes it rather than letting detection hand it to a stage afterwards.
+      ctx.live.set(s, () => {
+        if (!detectionDecided(s)) s.destroy();
+      });
+      s.once('close', () => ctx.live.delete(s));
       handler(s);
     });
 

@@ -6,13 +6,25 @@
 import type { Duplex } from 'node:stream';
 import { detect, type Detection } from './detect.ts';
 
+/** Sockets whose detection has decided (a property of the socket, so no registry to clean up). */
+const decided = new WeakSet<Duplex>();
+
+/**
+ * Whether `readDetect` has decided what `socket` carries. False before detection
+ * starts (a connection waiting for discovery) and while it reads: such a connection
+ * has not been served yet, and a stopping proxy refuses it.
+ */
+export function detectionDecided(socket: Duplex): boolean {
+  return decided.has(socket);
+}
+
 /** The outcome of reading a connection's first bytes. */
 export type SocketDetection = Exclude<Detection, { kind: 'incomplete' }> | { kind: 'timeout'; ms: number };
 
 /**
  * Calls `cb` once with the decision and the bytes read so far (the caller forwards
  * or unshifts them). The socket is left paused. Nothing is called if the socket
- * closes first.
+ * closes (or is destroyed) first.
  */
 export function readDetect(socket: Duplex, options: { timeoutMs: number; initial?: Buffer | undefined }, cb: (d: SocketDetection, buffered: Buffer | undefined) => void): void {
   let buf: Buffer | undefined;
@@ -25,6 +37,9 @@ export function readDetect(socket: Duplex, options: { timeoutMs: number; initial
     socket.removeListener('end', onEnd);
     socket.removeListener('close', onClose);
     socket.pause();
+    // Destroyed meanwhile (a stopping proxy refused it): nothing to serve.
+    if (socket.destroyed) return;
+    decided.add(socket);
     cb(d, buf);
   };
   const onData = (chunk: Buffer): void => {

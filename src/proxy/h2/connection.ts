@@ -37,6 +37,21 @@ const FLOOD_BYTES = 1 << 20;
 /** Client resets a connection may spend at once, and regains per second (rapid reset, CVE-2023-44487). */
 const RESET_BURST = 1000;
 const RESETS_PER_SECOND = 200;
+/**
+ * SETTINGS frames a peer may send at once, and regains per second. Each one is
+ * acknowledged, and one that changes INITIAL_WINDOW_SIZE walks every open stream
+ * (RFC 9113 §6.9.2): 17–20 µs with a thousand streams. Peers send one at the start and
+ * a few later (grpc-go's BDP estimator raises the window some eight times per
+ * connection); a peer that reads its ACKs escapes the flood rule below, so this bucket
+ * bounds what a SETTINGS flood costs, as the reset budget bounds rapid reset.
+ */
+const SETTINGS_BURST = 100;
+const SETTINGS_PER_SECOND = 10;
+/**
+ * Keepalive ticks (a third of the idle timeout each, see H2Relay) an upstream connection
+ * with streams open may stay silent, pinged after the first, before it is taken for dead.
+ */
+const SILENT_TICKS = 3;
 /** Bytes waiting in a socket past which the connection is cut, whatever they are. */
 const BACKSTOP_BYTES = 16 << 20;
 /**
@@ -80,8 +95,25 @@ export type StreamHandler = {
 /** Which end of the connection this proxy is. */
 export type Role = 'server' | 'client';
 
-/** A bounded token bucket for stream resets. */
+/** A bounded token bucket (stream resets, SETTINGS frames). */
 type ResetBudget = { tokens: number; at: number };
+
+/**
+ * Takes one token from `r` (`burst` at most, `perSecond` regained), or throws the
+ * ENHANCE_YOUR_CALM connection error saying `what` when none is left.
+ */
+function spend(r: ResetBudget, burst: number, perSecond: number, what: string): void {
+  const now = performance.now();
+  r.tokens = Math.min(burst, r.tokens + ((now - r.at) / 1000) * perSecond);
+  r.at = now;
+  if (r.tokens < 1) throw new H2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, what);
+  r.tokens -= 1;
+}
+
+/** The SETTINGS deadline of a client connection passed (a timer callback: no closure per connection). */
+function settingsOverdue(c: H2Connection): void {
+  c.abort(504, 'the upstream sent no HTTP/2 SETTINGS in time');
+}
 
 /** One HTTP/2 connection, server or client side. */
 export class H2Connection {
@@ -105,6 +137,18 @@ export class H2Connection {
   goingAway = false;
   /** The socket is gone or the connection failed. */
   closed = false;
+  /**
+   * Why the proxy gave up on the connection (no SETTINGS in time, silent with streams
+   * open), and the status its unanswered requests get; undefined: the peer or the
+   * socket ended it (502).
+   */
+  failure: { status: number; reason: string } | undefined = undefined;
+  /** Bytes arrived since the last keepalive tick (`checkAlive`). */
+  #heard = false;
+  /** Keepalive ticks in a row without a byte from the peer while streams were open. */
+  #silentTicks = 0;
+  /** The deadline for an upstream's first SETTINGS (client side), until they come. */
+  #settingsTimer: NodeJS.Timeout | undefined;
   /** `congested` said yes while a flush was pending: that flush arms the wake. */
   #congestedSeen = false;
   /** Reading stopped until the socket drains (a client that reads nothing). */
@@ -133,6 +177,7 @@ export class H2Connection {
   #outBytes = 0;
   #flushQueued = false;
   #resets: ResetBudget = { tokens: RESET_BURST, at: 0 };
+  #settingsBudget: ResetBudget = { tokens: SETTINGS_BURST, at: 0 };
   readonly #gone: Array<() => void> = [];
 
   /** `context`: the serving side's per-connection state, set before the first frame is read. */
@@ -197,6 +242,54 @@ export class H2Connection {
     };
     if (writable) setImmediate(wake);
     else this.socket.once('drain', wake);
+  }
+
+  /** Whether the peer's first SETTINGS arrived: the HTTP/2 connection is established. */
+  get established(): boolean {
+    return this.#settingsSeen;
+  }
+
+  /**
+   * Client side: gives the upstream `ms` to send its first SETTINGS (counted from now:
+   * the TCP connect of a plain upstream included). Past it the connection is aborted
+   * with 504: its streams never reached a working HTTP/2 server.
+   */
+  expectSettingsWithin(ms: number): void {
+    if (ms > 0 && !this.#settingsSeen && !this.closed) {
+      this.#settingsTimer = setTimeout(settingsOverdue, ms, this);
+      this.#settingsTimer.unref();
+    }
+  }
+
+  /**
+   * One keepalive tick of an upstream connection (H2Relay's, every third of the idle
+   * timeout). With streams open and nothing heard since the last tick, the upstream is
+   * pinged (any answer is a byte); silent for `SILENT_TICKS` ticks in a row, about the
+   * idle timeout, it is taken for dead and aborted with 504.
+   */
+  checkAlive(): void {
+    if (this.closed) return;
+    if (this.#heard || (this.streams.size === 0 && this.waiting.length === 0)) {
+      this.#heard = false;
+      this.#silentTicks = 0;
+      return;
+    }
+    if (++this.#silentTicks >= SILENT_TICKS) {
+      this.abort(504, 'the upstream answered nothing, not even a PING, for the idle timeout');
+      return;
+    }
+    this.ping();
+  }
+
+  /**
+   * Gives up on the connection at once: its streams end as the relay ends streams of a
+   * lost connection, those without a response answered `status` with `reason`.
+   */
+  abort(status: number, reason: string): void {
+    if (this.closed) return;
+    this.failure = { status, reason };
+    this.#close();
+    this.socket.destroy();
   }
 
   /** Whether a new stream may be opened on this (client) connection now or soon. */
@@ -320,9 +413,14 @@ export class H2Connection {
     if (!this.closed) this.#queue(pingFrame(KEEPALIVE_PING));
   }
 
-  /** Stops taking new streams: GOAWAY now, close once the streams in flight are done (drain). */
+  /**
+   * Stops taking new streams: GOAWAY now, close once the streams in flight are done
+   * (drain, or an upstream's endpoint removed). Streams still waiting to open on an
+   * upstream never went out: the relay sends them elsewhere (as for a GOAWAY received).
+   */
   close(): void {
     this.#goAway(true);
+    if (this.role === 'client' && this.waiting.length > 0 && !this.closed) this.#handler.onGoaway(this, this.#nextStreamId - 2);
   }
 
   /** Ends the connection at once. */
@@ -429,6 +527,7 @@ export class H2Connection {
   /** Marks the connection gone and ends every stream on it, once. */
   #close(): void {
     this.closed = true;
+    clearTimeout(this.#settingsTimer);
     this.goingAway = true;
     this.#pending = undefined;
     this.#out = [];
@@ -448,6 +547,7 @@ export class H2Connection {
 
   #onBytes(chunk: Buffer): void {
     if (this.closed) return;
+    this.#heard = true;
     let b = chunk;
     if (this.#pending !== undefined) {
       b = Buffer.concat([this.#pending, chunk]);
@@ -664,12 +764,7 @@ export class H2Connection {
    * the upstream and is cut off: throws the ENHANCE_YOUR_CALM connection error.
    */
   spendReset(): void {
-    const now = performance.now();
-    const r = this.#resets;
-    r.tokens = Math.min(RESET_BURST, r.tokens + ((now - r.at) / 1000) * RESETS_PER_SECOND);
-    r.at = now;
-    if (r.tokens < 1) throw new H2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream resets');
-    r.tokens -= 1;
+    spend(this.#resets, RESET_BURST, RESETS_PER_SECOND, 'too many stream resets');
   }
 
   #settings(flags: number, id: number, b: Buffer, start: number, end: number): void {
@@ -679,8 +774,10 @@ export class H2Connection {
       return;
     }
     if ((end - start) % 6 !== 0) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS of the wrong size');
+    spend(this.#settingsBudget, SETTINGS_BURST, SETTINGS_PER_SECOND, 'too many SETTINGS frames');
     // The first SETTINGS without a stream limit means none.
     const first = !this.#settingsSeen;
+    if (first) clearTimeout(this.#settingsTimer);
     if (first && this.role === 'client') this.peerMaxConcurrent = Number.POSITIVE_INFINITY;
     const openBefore = first && this.role === 'client' ? [...this.streams.keys()] : [];
     this.#settingsSeen = true;

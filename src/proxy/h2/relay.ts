@@ -197,25 +197,45 @@ function takeFrame(half: StreamHalf, max: number): Buffer {
   return frame;
 }
 
+/** Options of an `H2Relay`. */
+export type H2RelayOptions = {
+  /** Largest decoded header block accepted (431 for a request beyond it). */
+  maxHeaderListSize: number;
+  /**
+   * The proxy's idle timeout (default 0: off), which closes accepted connections that
+   * moved no byte. A gRPC watch or long poll can be quiet longer than that with its
+   * stream open, and its client's own PINGs end at the first proxy: so every third of
+   * it, each downstream connection with streams open gets a PING, whose ACK is the
+   * activity. Upstream connections are not swept; on the same tick each one with
+   * streams open and nothing heard is pinged, and one silent for the whole timeout is
+   * given up (504).
+   */
+  idleMs?: number;
+  /** How long an upstream may take to send its first SETTINGS (default 0: no limit); the connect timeout. */
+  settingsTimeoutMs?: number;
+};
+
 /** Relays the HTTP/2 connections handed to it after detection. */
 export class H2Relay implements StreamHandler {
   readonly #log: Logger;
   readonly #maxHeaderListSize: number;
+  readonly #settingsTimeoutMs: number;
   readonly #downs = new Set<H2Connection>();
+  readonly #ups = new Set<H2Connection>();
   readonly #keepalive: NodeJS.Timeout | undefined;
+  /** `drain()` was called: a connection served from now on is told to go away at once. */
+  #draining = false;
 
-  /**
-   * `idleMs`: the proxy's idle timeout, which closes accepted connections that moved no
-   * byte. A gRPC watch or long poll can be quiet longer than that with its stream open,
-   * and its client's own PINGs end at the first proxy: so every third of it, each
-   * downstream connection with streams open gets a PING, whose ACK is the activity.
-   */
-  constructor(log: Logger, maxHeaderListSize: number, idleMs = 0) {
+  /** See `H2RelayOptions`. */
+  constructor(log: Logger, o: H2RelayOptions) {
     this.#log = log;
-    this.#maxHeaderListSize = maxHeaderListSize;
+    this.#maxHeaderListSize = o.maxHeaderListSize;
+    this.#settingsTimeoutMs = o.settingsTimeoutMs ?? 0;
+    const idleMs = o.idleMs ?? 0;
     if (idleMs > 0) {
       this.#keepalive = setInterval(() => {
         for (const c of this.#downs) if (c.streams.size > 0) c.ping();
+        for (const c of this.#ups) c.checkAlive();
       }, Math.max(250, Math.floor(idleMs / 3)));
       this.#keepalive.unref();
     }
@@ -232,15 +252,25 @@ export class H2Relay implements StreamHandler {
     if (options.addHeaders !== undefined) for (const k in options.addHeaders) add.push(k, options.addHeaders[k]!);
     const conn = new H2Connection(socket, 'server', this, this.#maxHeaderListSize, { o: options, add } satisfies ServeState);
     this.#downs.add(conn);
+    // Detected after the drain began (a mesh handshake that was still running): GOAWAY
+    // with last stream 0, so the client sends its requests elsewhere.
+    if (this.#draining) conn.close();
   }
 
-  /** A client connection over `socket` (an upstream), streams opened on it by `route`'s targets. */
+  /**
+   * A client connection over `socket` (an upstream), streams opened on it by `route`'s
+   * targets. It must send its SETTINGS within the settings timeout.
+   */
   connect(socket: Duplex): H2Connection {
-    return new H2Connection(socket, 'client', this, this.#maxHeaderListSize);
+    const conn = new H2Connection(socket, 'client', this, this.#maxHeaderListSize);
+    conn.expectSettingsWithin(this.#settingsTimeoutMs);
+    this.#ups.add(conn);
+    return conn;
   }
 
   /** Asks every downstream connection to finish: GOAWAY, in-flight streams complete. */
   drain(): void {
+    this.#draining = true;
     for (const c of this.#downs) c.close();
   }
 
@@ -587,14 +617,17 @@ export class H2Relay implements StreamHandler {
       }
       return;
     }
+    this.#ups.delete(conn);
     // Streams still waiting for a slot never reached it and may go elsewhere; those it
-    // had may have been processed.
-    for (const stream of conn.waiting.slice()) {
+    // had may have been processed, unless it never sent its SETTINGS: then it never was
+    // an HTTP/2 server to us, and none of their bodies went out (`bodyAllowed`).
+    const unprocessed = conn.established ? conn.waiting.slice() : [...conn.streams.values(), ...conn.waiting];
+    for (const stream of unprocessed) {
       if (this.#retryable(stream)) this.#retry(stream);
     }
-    for (const stream of [...conn.streams.values(), ...conn.waiting]) {
-      this.#upstreamEnded(stream, ErrorCode.CANCEL, 'the upstream connection closed');
-    }
+    const status = conn.failure?.status ?? 502;
+    const reason = conn.failure?.reason ?? 'the upstream connection closed';
+    for (const stream of [...conn.streams.values(), ...conn.waiting]) this.#upstreamEnded(stream, ErrorCode.CANCEL, reason, status);
   }
 
   /**
@@ -621,17 +654,17 @@ export class H2Relay implements StreamHandler {
 
   /**
    * The upstream stream is gone (reset, refused, its connection lost). Before a
-   * response the client gets 502 with `l5d-proxy-error`; after a complete response,
+   * response the client gets `status` (502) with `l5d-proxy-error`; after a complete response,
    * what is queued still goes down; in the middle of one, the client's stream is reset.
    */
-  #upstreamEnded(stream: RelayStream, code: number, reason: string): void {
+  #upstreamEnded(stream: RelayStream, code: number, reason: string, status = 502): void {
     if (stream.done || stream.upClosed) return;
     stream.upClosed = true;
     stream.up?.forget(stream.upId, stream);
     this.#discard(stream);
     stream.req.endSent = true;
     if (!stream.responded) {
-      this.#respond(stream, 502, reason);
+      this.#respond(stream, status, reason);
       this.#finish(stream);
     } else if (stream.res.ended) {
       this.pump(stream, stream.down);

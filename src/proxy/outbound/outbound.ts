@@ -284,7 +284,7 @@ export class Outbound {
     });
     route.dest = dest;
     // A removed endpoint's multiplexed session takes no new streams; those in flight finish.
-    for (const t of old.values()) ctx.h2Sessions.get(t.key)?.close();
+    for (const t of old.values()) this.#closeH2Session(t.key);
     if (route.targets.length > 0 || old.size > 0) {
       ctx.log.debug('balancer updated', { authority: dest.authority, protocol, endpoints: route.targets.length, removed: old.size });
     }
@@ -350,6 +350,17 @@ export class Outbound {
     });
   }
 
+  /**
+   * Closes the multiplexed session to a removed endpoint: GOAWAY, its streams in flight
+   * finish. A session still opening (mesh connect in flight) is closed the moment it
+   * opens, after the streams that waited for it were opened on it: they are served, and
+   * any it cannot take yet go to another endpoint.
+   */
+  #closeH2Session(key: string): void {
+    this.#ctx.h2Sessions.get(key)?.close();
+    this.#h2Waiting.get(key)?.push(closeOpened);
+  }
+
   /** The `H2Target` of a session and endpoint, made once per session. */
   #h2Target(upstream: H2Connection, target: Target): H2Target {
     let t = this.#h2Targets.get(upstream);
@@ -393,6 +404,9 @@ export class Outbound {
       ctx.h2Sessions.set(target.key, s);
       s.onGone(() => {
         if (ctx.h2Sessions.get(target.key) === s) ctx.h2Sessions.delete(target.key);
+        // Gone before its first SETTINGS (none in time, refused, reset): the endpoint
+        // failed like a connect, and is skipped while others are available.
+        if (s.closed && !s.established) target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
       });
       settle(null, s);
     };
@@ -439,6 +453,11 @@ export class Outbound {
       ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
     });
   }
+}
+
+/** A waiter of a session whose endpoint was removed while it opened: closes it once open. */
+function closeOpened(err: Error | null, t?: H2Target): void {
+  if (err === null) t?.upstream.close();
 }
 
 /** Plain TCP for an HTTP/2 session, which needs its socket synchronously. */
