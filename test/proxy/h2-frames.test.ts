@@ -571,6 +571,9 @@ test('A client opening more streams than MAX_CONCURRENT_STREAMS (1024) gets REFU
   // Ending the open ones frees the slots: a new stream is taken again.
   for (const id of ids.slice(0, limit)) c.data(id, '', { endStream: true });
   await waitFor(() => app.streams.filter(complete).length === limit, `the ${limit} requests to complete at the app`, 20_000);
+  // The proxy frees a slot when the answer has come back through both proxies, which
+  // can be after the app saw the last request end: wait for the answers too.
+  for (const id of ids.slice(0, limit)) assert.equal((await c.response(id, 20_000)).status, 200);
   await echoWorks(c, 'a stream after the others ended');
   await settle(m, [c], app);
 });
