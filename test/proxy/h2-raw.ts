@@ -107,7 +107,7 @@ export class RawH2 {
   readonly #streamWindow: number;
   #connectionOwed = 0;
   readonly #streamOwed = new Map<number, number>();
-  /** The HPACK encoder of this connection's header blocks (stateless: no dynamic table). */
+  /** The HPACK encoder of this connection's header blocks (it indexes; the proxy never lowers the 4096-byte default table size, so no size update is needed). */
   readonly encoder = new HpackEncoder();
   readonly #decoder = new HpackDecoder(1 << 20);
   readonly #sinks = new Map<number, (chunk: Buffer) => void>();
