@@ -242,6 +242,44 @@ test('A session still opening when discovery removes its endpoint is closed once
   c.destroy();
 });
 
+test('Closing a removed endpoint\'s session sends the requests still waiting for one of its stream slots to the new endpoint; its open stream finishes', async (t) => {
+  const appPort = await okApp(t);
+  let held: { conn: RawH2; id: number } | undefined;
+  // The old endpoint takes one stream at a time and holds it.
+  const up = await rawH2Server(t, (conn) => conn.listeners.push((f: Frame) => {
+    if (f.type === T.HEADERS) held = { conn, id: f.streamId };
+  }), { settings: [[S.MAX_CONCURRENT_STREAMS, 1]] });
+  let port = up.port;
+  const dst = fakeDestination(() => [{ ip: '127.0.0.1', port, weight: 1, identity: undefined, protocol: 'unknown', inboundPort: undefined, labels: {} }]);
+  const m = await startMesh(t, {
+    destinations: () => [],
+    a: { destination: dst.client, outboundTargets: [{ listen: { host: '127.0.0.1', port: 0 }, authority: `svc.test:${appPort}` }] },
+  });
+  const c = await RawH2.connect(t, m.a.ports.targets[0]!);
+  const first = c.nextId();
+  c.request(first, { path: '/first' });
+  await waitFor(() => held !== undefined, 'the first request at the old endpoint');
+  const second = c.nextId();
+  c.request(second, { path: '/second' });
+  // A answers a PING after the frames before it: by then the second request waits for a slot.
+  c.ping(Buffer.from('waiting!'));
+  await c.until((f) => f.type === T.PING && (f.flags & F.ACK) !== 0, 'the PING ACK');
+  // The endpoint is replaced; the next request rebuilds the balancer, which closes the old session.
+  port = appPort;
+  dst.update();
+  const third = await get(c, '/third');
+  assert.equal(third.status, 200, third.proxyError);
+  const r2 = await c.response(second);
+  assert.equal(r2.status, 200, c.describe());
+  assert.equal(r2.body.toString(), 'ok /second', 'the waiting request went to the new endpoint');
+  assert.equal(held!.conn.frames.filter((f) => f.type === T.HEADERS).length, 1, 'it never reached the old one');
+  held!.conn.headers(held!.id, [':status', '200'], { endStream: true });
+  const r1 = await c.response(first);
+  assert.equal(r1.status, 200, c.describe());
+  await held!.conn.waitClosed('A to close the old session once its stream is done');
+  c.destroy();
+});
+
 test('A connection still in protocol detection when the proxy stops is closed by the time stop resolves, never served, and tcp_open_connections returns to 0', async (t) => {
   const appPort = await okApp(t);
   const m = await startMesh(t, {
