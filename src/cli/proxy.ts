@@ -45,6 +45,7 @@ type ProxyFlags = {
   discoveryTimeout: string;
   /** True when given without a value (`--transparent`), as commander does. */
   transparent: string | boolean;
+  opaqueMux: string | boolean;
   pageReleaseInterval: string;
   logLevel: string;
 };
@@ -74,6 +75,7 @@ const PROXY_OPTIONS: readonly ProxyOption[] = [
   { flags: '--dst <authority=host:port[#identity],…>', description: 'static discovery entry (repeatable)', env: 'WEFT_PROXY_DESTINATIONS', default: [], repeat: true },
   { flags: '--opaque-ports <ports>', description: 'target ports that skip protocol detection, comma-separated, ranges allowed', env: 'WEFT_PROXY_OPAQUE_PORTS', default: DEFAULT_OPAQUE_PORTS.join(',') },
   { flags: '--detect-timeout <duration>', description: 'how long detection waits for the first bytes', env: 'WEFT_PROXY_DETECT_TIMEOUT', default: '10s' },
+  { flags: '--opaque-mux [bool]', description: 'carry opaque TCP to a meshed endpoint over one shared mesh connection per endpoint and port (false: one mesh connection each)', env: 'WEFT_PROXY_OPAQUE_MUX', default: 'true' },
   { flags: '--connect-timeout <duration>', description: 'connect and mesh handshake timeout', env: 'WEFT_PROXY_CONNECT_TIMEOUT', default: '3s' },
   { flags: '--idle-timeout <duration>', description: 'close accepted connections idle this long', env: 'WEFT_PROXY_IDLE_TIMEOUT', default: '5m' },
   { flags: '--shutdown-grace-period <duration>', description: 'how long a drain lets in-flight requests finish', env: 'WEFT_PROXY_SHUTDOWN_GRACE_PERIOD', default: '30s' },
@@ -302,6 +304,7 @@ function proxyConfig(f: ProxyFlags, credentials: CredentialsProvider, log: Logge
     opaquePorts: portSet(f.opaquePorts),
     destinations: f.dst.flatMap((d) => d.split(/[\s;]+/)).filter((s) => s !== ''),
     detectTimeoutMs: duration('--detect-timeout', f.detectTimeout),
+    opaqueMux: bool('--opaque-mux', f.opaqueMux),
     connectTimeoutMs: duration('--connect-timeout', f.connectTimeout),
     idleTimeoutMs: duration('--idle-timeout', f.idleTimeout),
     shutdownGraceMs: duration('--shutdown-grace-period', f.shutdownGracePeriod),

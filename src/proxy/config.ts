@@ -47,6 +47,11 @@ export type ProxyConfig = {
   originalDestination: OriginalDestination | undefined;
   /** How long detection waits for a client's first bytes (default 10000 ms). */
   detectTimeoutMs: number;
+  /**
+   * Opaque TCP to meshed endpoints shares one mesh connection per endpoint and port
+   * (src/proxy/tcp/mux.ts) instead of one each (default true).
+   */
+  opaqueMux: boolean;
   /** Connect (and mesh handshake) timeout (default 3000 ms). */
   connectTimeoutMs: number;
   /** Idle accepted connections are closed after this (default 300000 ms). */
@@ -78,6 +83,7 @@ export const PROXY_DEFAULTS: Omit<ProxyConfig, 'credentials'> = {
   discoveryTimeoutMs: 5_000,
   originalDestination: undefined,
   detectTimeoutMs: 10_000,
+  opaqueMux: true,
   connectTimeoutMs: 3_000,
   idleTimeoutMs: 300_000,
   maxHeadBytes: 64 * 1024,

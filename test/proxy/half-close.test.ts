@@ -43,7 +43,9 @@ test('an opaque TCP client that half-closes after its request still gets the ans
     a: { opaquePorts: new Set([appPort]) },
   });
   assert.equal(await halfCloseExchange(m.a.ports.targets[0]!, 'select 1'), 'got 8 bytes: select 1');
-  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections') === 0, 'hop A to close everything');
+  // The multiplexed mesh connection stays pooled; the client's and the application's close.
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'hop A to close the client connection');
+  await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections', 'direction="inbound"', 'peer="dst"') === 0, 'hop B to close its application connection');
 });
 
 test('an HTTP/1.0 client that half-closes after its request still gets the response', async (t) => {
@@ -71,7 +73,7 @@ test('bytes and a FIN in one segment on a detected port, and a FIN before any by
   assert.equal(await halfCloseExchange(m.a.ports.targets[0]!, '\x00\x01hello'), 'got 7 bytes: \x00\x01hello');
   // No byte at all: detection ends on the FIN (opaque), and the FIN must still reach the application.
   assert.equal(await halfCloseExchange(m.a.ports.targets[0]!, ''), 'got 0 bytes: ');
-  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections') === 0, 'hop A to close everything');
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'hop A to close the client connections');
   await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections', 'direction="inbound"', 'peer="dst"') === 0, 'hop B to close its application connections');
 });
 

@@ -24,13 +24,13 @@ async function roundTrip(sock: net.Socket | tls.TLSSocket, text: string): Promis
   return got;
 }
 
-test('Opaque TCP on an opaque port skips detection and crosses the mesh with a transport header', async (t) => {
+test('Opaque TCP on an opaque port skips detection and crosses the mesh with a transport header, one mesh connection each when --opaque-mux is false', async (t) => {
   const app = echoServer();
   const appPort = await listen(t, app);
   const m = await startMesh(t, {
     destinations: (bIn, bId) => [`db.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
     targets: [`db.test:${appPort}`],
-    a: { opaquePorts: new Set([appPort]) },
+    a: { opaquePorts: new Set([appPort]), opaqueMux: false },
   });
   const sock = net.connect(m.a.ports.targets[0]!, '127.0.0.1');
   t.after(() => sock.destroy());

@@ -17,7 +17,7 @@ import { readDetect } from '../detect/index.ts';
 import type { H2Connection, H2Target } from '../h2/index.ts';
 import { H1Session, ProxyHttpError } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
-import { decodeTransportHeader, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener, type PooledConnection } from '../tcp/index.ts';
+import { decodeTransportHeader, MuxConnection, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener, type PooledConnection } from '../tcp/index.ts';
 import { peerIdentity } from '../tls/index.ts';
 
 /** Request headers removed from inbound requests: only this proxy may say who the client is. */
@@ -116,9 +116,34 @@ export class Inbound {
       const { protocol, port } = h.header;
       if (protocol === 'http1') this.#http1(t, port, 'true', id, rest);
       else if (protocol === 'h2') this.#h2(t, port, 'true', id, rest);
+      else if (protocol === 'mux') this.#mux(t, port, id, rest);
       else this.#opaque(t, port, 'true', id, rest);
     };
     t.on('data', onData);
+  }
+
+  /** A multiplexed mesh connection: each stream is an opaque connection to the application on `port`. */
+  #mux(t: tls.TLSSocket, port: number, clientId: string, initial: Buffer | undefined): void {
+    const ctx = this.#ctx;
+    const open = this.#opener(port);
+    const m: MuxConnection = new MuxConnection(t, {
+      role: 'server',
+      initial,
+      onOpen: (st) => {
+        open((err, up) => {
+          if (err !== null || up === undefined) {
+            ctx.log.debug('inbound opaque connect failed', { port, reason: err?.message });
+            m.refuse(st);
+            return;
+          }
+          m.attach(st, up as net.Socket);
+        });
+      },
+      onClose: (e) => {
+        if (e !== undefined) ctx.log.info('multiplexed mesh connection failed', { client_id: clientId, reason: e.message });
+      },
+    });
+    trackAccepted(ctx, t, ctx.metrics.tcp('inbound', 'src', 'true', clientId), () => m.drain());
   }
 
   #opener(port: number): Opener {

@@ -21,7 +21,7 @@ import { readDetect } from '../detect/index.ts';
 import type { H2Connection, H2Target } from '../h2/index.ts';
 import { H1Session, ProxyHttpError, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
-import { encodeTransportHeader, pipeWhenOpen, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
+import { encodeTransportHeader, MuxConnection, pipeWhenOpen, type Opener, type PoolOwner, type PooledConnection, type TransportProtocolName } from '../tcp/index.ts';
 import { normalizeAuthority, type Destination, type DestinationHandle, type Discovery, type Endpoint } from './discovery.ts';
 
 /** Request headers an outbound HTTP/1 session removes: hop-by-hop proxy headers, and a client id only the inbound side may set. */
@@ -79,6 +79,9 @@ export class Outbound {
   readonly #routes = new Map<string, Route>();
   readonly #h2Waiting = new Map<string, Array<(err: Error | null, t?: H2Target) => void>>();
   readonly #h2Targets = new WeakMap<H2Connection, H2Target>();
+  /** Multiplexed opaque-TCP connections by endpoint key, and the streams waiting for one to open. */
+  readonly #muxes = new Map<string, MuxConnection>();
+  readonly #muxWaiting = new Map<string, Array<(err: Error | null, m?: MuxConnection) => void>>();
 
   constructor(ctx: ProxyContext, discovery: Discovery) {
     this.#ctx = ctx;
@@ -448,9 +451,66 @@ export class Outbound {
     }
     trackAccepted(ctx, socket, ctx.metrics.tcp('outbound', 'src', 'no_identity'), () => {});
     socket.on('error', () => {});
+    if (target.ep.identity !== undefined && ctx.config.opaqueMux && socket instanceof net.Socket) {
+      this.#mux(target, target.ep.identity, (err, m) => {
+        if (err !== null || m === undefined) {
+          target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+          ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
+          socket.destroy();
+          return;
+        }
+        if (!socket.destroyed) m.open(socket, initial);
+      });
+      return;
+    }
     pipeWhenOpen(socket, initial, (cb) => target.open(cb), (err) => {
       target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
       ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
+    });
+  }
+
+  /**
+   * The multiplexed opaque-TCP connection to `target` (a meshed endpoint): the open
+   * one while it takes streams, else a new one (a full or draining one keeps serving
+   * its streams until they end). Streams that come while it opens wait for it.
+   */
+  #mux(target: Target, identity: string, cb: (err: Error | null, m?: MuxConnection) => void): void {
+    const ctx = this.#ctx;
+    const key = target.key;
+    const open = this.#muxes.get(key);
+    if (open !== undefined && open.usable) {
+      cb(null, open);
+      return;
+    }
+    let waiting = this.#muxWaiting.get(key);
+    if (waiting !== undefined) {
+      waiting.push(cb);
+      return;
+    }
+    waiting = [cb];
+    this.#muxWaiting.set(key, waiting);
+    const { ep } = target;
+    openMesh(ctx, ep.host, ep.port, identity, encodeTransportHeader({ protocol: 'mux', port: ep.targetPort }), (err, socket) => {
+      const list = this.#muxWaiting.get(key) ?? [];
+      this.#muxWaiting.delete(key);
+      if (err !== null || socket === undefined) {
+        for (const w of list) w(err ?? new Error('connect failed'));
+        return;
+      }
+      const m: MuxConnection = new MuxConnection(socket, {
+        role: 'client',
+        // Before the far proxy's idle sweep would cut it, so a stream never opens on a connection being closed.
+        idleMs: ctx.config.idleTimeoutMs / 2,
+        onClose: (e) => {
+          if (this.#muxes.get(key) === m) this.#muxes.delete(key);
+          ctx.live.delete(socket);
+          if (e !== undefined) ctx.log.info('multiplexed mesh connection failed', { host: ep.host, port: ep.port, reason: e.message });
+        },
+      });
+      this.#muxes.set(key, m);
+      // Draining: no new streams; the connection ends with its last stream (or is cut after the grace period).
+      ctx.live.set(socket, () => m.drain());
+      for (const w of list) w(null, m);
     });
   }
 }

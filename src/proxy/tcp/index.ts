@@ -28,3 +28,10 @@ export { writeDirect, directWriteSupported } from './direct-write.ts';
 export { TlsDirectWriter, writeOut } from './tls-direct-write.ts';
 export { ConnectionPool, PooledConnection } from './pool.ts';
 export type { Opener, PoolOwner } from './pool.ts';
+/**
+ * Opaque TCP multiplexed over one mesh connection per endpoint and port: the client
+ * side `open`s a stream per accepted connection; the server side hears `onOpen` and
+ * `attach`es the application connection (or `refuse`s the stream).
+ */
+export { MuxConnection, MuxStream } from './mux.ts';
+export type { MuxOptions } from './mux.ts';

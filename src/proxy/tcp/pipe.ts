@@ -79,7 +79,7 @@ function forward(from: Duplex, to: Duplex): void {
 }
 
 /** True once `s` has read its peer's FIN: 'end' emitted, or EOF seen with 'end' still pending. */
-function sourceEnded(s: Duplex): boolean {
+export function sourceEnded(s: Duplex): boolean {
   return s.readableEnded || (s as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
 }
 

@@ -2,7 +2,8 @@
  * The header an outbound proxy writes first on every mesh connection, inside TLS:
  * what protocol follows and which port of the destination workload it is for. It
  * lets the inbound proxy forward to `127.0.0.1:<port>` without iptables' original
- * destination, and lets opaque TCP cross a single inbound listener.
+ * destination, and lets opaque TCP cross a single inbound listener. `mux`: opaque TCP
+ * connections to that port, many per connection (mux.ts).
  *
  *   0      4        5          6        8
  *   "weft" | proto | reserved | port (u16, big-endian)
@@ -12,7 +13,7 @@
 export const TRANSPORT_HEADER_LENGTH = 8;
 
 /** Protocol codes carried in the header. */
-export const TransportProtocol = { http1: 1, h2: 2, opaque: 3 } as const;
+export const TransportProtocol = { http1: 1, h2: 2, opaque: 3, mux: 4 } as const;
 /** One of `TransportProtocol`'s keys. */
 export type TransportProtocolName = keyof typeof TransportProtocol;
 
@@ -36,7 +37,7 @@ export function decodeTransportHeader(buf: Uint8Array): { kind: 'header'; header
   if (buf.length < TRANSPORT_HEADER_LENGTH) return { kind: 'incomplete' };
   const view = Buffer.from(buf.buffer, buf.byteOffset, TRANSPORT_HEADER_LENGTH);
   if (view.readUInt32BE(0) !== MAGIC) return { kind: 'invalid' };
-  const protocol = view[4] === 1 ? 'http1' : view[4] === 2 ? 'h2' : view[4] === 3 ? 'opaque' : undefined;
+  const protocol = view[4] === 1 ? 'http1' : view[4] === 2 ? 'h2' : view[4] === 3 ? 'opaque' : view[4] === 4 ? 'mux' : undefined;
   const port = view.readUInt16BE(6);
   if (protocol === undefined || port === 0) return { kind: 'invalid' };
   return { kind: 'header', header: { protocol, port } };
