@@ -288,6 +288,8 @@ export class Outbound {
     route.dest = dest;
     // A removed endpoint's multiplexed session takes no new streams; those in flight finish.
     for (const t of old.values()) this.#closeH2Session(t.key);
+    // Its opaque streams finish on their mesh connection, which then closes.
+    for (const t of old.values()) this.#drainMux(t.key);
     if (route.targets.length > 0 || old.size > 0) {
       ctx.log.debug('balancer updated', { authority: dest.authority, protocol, endpoints: route.targets.length, removed: old.size });
     }
@@ -467,6 +469,15 @@ export class Outbound {
       target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
       ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
     });
+  }
+
+  /** Stops new streams on the endpoint's opaque mesh connection (open or opening); it closes with its last stream. */
+  #drainMux(key: string): void {
+    this.#muxes.get(key)?.drain();
+    this.#muxes.delete(key);
+    const waiting = this.#muxWaiting.get(key);
+    // Streams already waiting for it still use it; it closes once they end.
+    if (waiting !== undefined) waiting.push((err, m) => { if (err === null) m?.drain(); });
   }
 
   /**
