@@ -86,6 +86,12 @@ export class Outbound {
   constructor(ctx: ProxyContext, discovery: Discovery) {
     this.#ctx = ctx;
     this.#discovery = discovery;
+    // Each opaque stream is a connection to its client: new ones must handshake with the
+    // renewed certificate and be checked against the new trust anchors, so the shared
+    // mesh connections take no more; established streams finish on them.
+    ctx.mesh.onChange(() => {
+      for (const key of [...this.#muxes.keys()]) this.#drainMux(key);
+    });
   }
 
   /**

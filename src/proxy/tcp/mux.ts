@@ -122,6 +122,8 @@ export class MuxConnection {
   #dataLeft = 0;
   #closed = false;
   #draining = false;
+  /** OPENs refused while the socket was backed up (see #dispatch). */
+  #refusedUnread = 0;
   #error: Error | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
 
@@ -292,6 +294,7 @@ export class MuxConnection {
 
   readonly #onWritable = (): void => {
     this.#congested = false;
+    this.#refusedUnread = 0;
     const blocked = [...this.#blocked];
     this.#blocked.clear();
     for (const st of blocked) this.#pump(st);
@@ -410,6 +413,9 @@ export class MuxConnection {
       if (!server || id <= this.#lastId) return this.#fail(`OPEN of stream ${id} out of order`);
       this.#lastId = id;
       if (this.#draining || this.#streams.size >= MUX_MAX_STREAMS) {
+        // Each refusal is an answer: a peer that keeps opening past the limit without
+        // reading them would make this side queue RSTs without end.
+        if (this.#congested && ++this.#refusedUnread > MUX_MAX_STREAMS) return this.#fail('streams opened past the limit while not reading the refusals');
         this.#frame(MuxFrame.rst, id, MuxReset.refused);
         return bytes;
       }
