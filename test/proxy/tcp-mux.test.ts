@@ -167,3 +167,21 @@ test('Random bytes, half-closes and resets over the multiplexed connection leave
   // Still serving.
   assert.equal((await exchange(port, Buffer.from('still here'))).toString(), 'still here');
 });
+
+test('A drain lets an open stream finish (its last bytes and FIN), then the shared connection closes and stop() returns', async (t) => {
+  const appPort = await listen(t, echoServer());
+  const m = await opaqueMesh(t, appPort);
+  const sock = net.connect({ port: m.a.ports.targets[0]!, host: '127.0.0.1', allowHalfOpen: true });
+  t.after(() => sock.destroy());
+  const parts: Buffer[] = [];
+  sock.on('data', (d: Buffer) => parts.push(d));
+  const ended = new Promise((r) => sock.once('end', r));
+  sock.write('first;');
+  await waitFor(() => Buffer.concat(parts).toString() === 'first;', 'the first echo');
+  const stopped = m.a.stop({ graceMs: 5000 });
+  sock.end('last');
+  await ended;
+  assert.equal(Buffer.concat(parts).toString(), 'first;last');
+  await stopped;
+  await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections', 'direction="inbound"') === 0, 'hop B to see the shared connection close');
+});

@@ -204,7 +204,13 @@ export class MuxConnection {
   /** Takes no new streams; closes once the last one has ended. */
   drain(): void {
     this.#draining = true;
-    if (this.#streams.size === 0) this.socket.end();
+    if (this.#streams.size === 0) this.#end();
+  }
+
+  /** Ends the connection after the frames gathered so far (the last stream's FIN or RST among them). */
+  #end(): void {
+    this.flush();
+    this.socket.end();
   }
 
   /** Closes the connection now: every stream's socket is destroyed. */
@@ -316,7 +322,6 @@ export class MuxConnection {
   /** The local socket closed: the stream ends once what it holds is sent (a clean close), else at once. */
   #localClose(st: MuxStream): void {
     st.sockClosed = true;
-    this.#blocked.delete(st);
     if (st.held.length > 0 && st.finPending && !this.#closed) return; // #pump forgets it after the FIN
     st.held = [];
     this.#forget(st, MuxReset.closed);
@@ -329,7 +334,7 @@ export class MuxConnection {
     this.#blocked.delete(st);
     if (!this.#closed && !st.rstRecv && !(st.finSent && st.finRecv)) this.#frame(MuxFrame.rst, st.id, code);
     if (this.#streams.size === 0) {
-      if (this.#draining && !this.#closed) this.socket.end();
+      if (this.#draining && !this.#closed) this.#end();
       else this.#armIdle();
     }
   }
