@@ -417,7 +417,8 @@ export interface HpackEncoderOptions {
  * and not sent leaves the two tables apart.
  *
  * Cost: lookups are two Map reads per field (name, then value) with no key string
- * built; an insertion allocates only a Map for a name not yet in the table.
+ * built; an insertion allocates one small record (and a Map for a name not yet in
+ * the table); a hit allocates nothing.
  */
 export class HpackEncoder {
   readonly #huffman: boolean;
