@@ -15,10 +15,14 @@ function failure(message: string, status: number, cause?: unknown): ConnectFailu
   return Object.assign(new Error(message, { cause }), { status });
 }
 
-/** Opens plain TCP to `host:port`. */
-export function plainOpener(ctx: ProxyContext, direction: Direction, host: string, port: number): Opener {
+/**
+ * Opens plain TCP to `host:port`. `halfOpen`: the socket stays writable after the
+ * peer's FIN (opaque connections: an application that answers and half-closes first
+ * still receives what its client sends afterwards; node would otherwise end our side).
+ */
+export function plainOpener(ctx: ProxyContext, direction: Direction, host: string, port: number, halfOpen = false): Opener {
   return (cb) => {
-    const sock = net.connect({ host, port, noDelay: true });
+    const sock = net.connect({ host, port, noDelay: true, allowHalfOpen: halfOpen });
     const timer = setTimeout(() => sock.destroy(failure(`connect to "${host}:${port}" timed out`, 504)), ctx.config.connectTimeoutMs);
     const onErr = (err: Error): void => {
       clearTimeout(timer);
@@ -38,16 +42,20 @@ export function plainOpener(ctx: ProxyContext, direction: Direction, host: strin
 export function meshOpener(ctx: ProxyContext, host: string, port: number, identity: string, protocol: TransportProtocolName, targetPort: number): Opener {
   const header = encodeTransportHeader({ protocol, port: targetPort });
   return (cb) => {
-    openMesh(ctx, host, port, identity, header, cb);
+    const sock = openMesh(ctx, host, port, identity, header, cb);
+    // Opaque: the far side's FIN must not end ours (its client may still be sending).
+    if (protocol === 'opaque') sock.allowHalfOpen = true;
   };
 }
 
 /**
  * Starts mesh TLS and returns the socket at once; the header is written the moment
- * the handshake completes, before anything else. `afterHeaderFlushed`: call back only
- * once that write has completed (required before node:http2 takes the socket over).
+ * the handshake completes, before anything else (a function picks it from the ALPN
+ * protocol the server chose; when it answers undefined, nothing is written).
+ * `afterHeaderFlushed`: call back only once that write has completed (required
+ * before node:http2 takes the socket over).
  */
-export function openMesh(ctx: ProxyContext, host: string, port: number, identity: string, header: Buffer, cb?: (err: Error | null, socket?: Duplex) => void, afterHeaderFlushed = false): Duplex {
+export function openMesh(ctx: ProxyContext, host: string, port: number, identity: string, header: Buffer | ((alpn: string | false | null) => Buffer | undefined), cb?: (err: Error | null, socket?: Duplex) => void, afterHeaderFlushed = false): Duplex {
   let sock;
   try {
     sock = ctx.mesh.connect(host, port, identity);
@@ -77,11 +85,17 @@ export function openMesh(ctx: ProxyContext, host: string, port: number, identity
     // A module-level no-op: a closure made here would keep `cb` (and its session) alive for the socket's life.
     sock.on('error', ignoreError);
     countDst(ctx, 'outbound', sock, identity);
-    if (afterHeaderFlushed) {
-      sock.write(header, (err) => cb?.(err ?? null, err ? undefined : sock));
+    // A header chosen by what the server agreed to (ALPN); none: the caller decides.
+    const h = typeof header === 'function' ? header(sock.alpnProtocol) : header;
+    if (h === undefined) {
+      cb?.(null, sock);
       return;
     }
-    sock.write(header);
+    if (afterHeaderFlushed) {
+      sock.write(h, (err) => cb?.(err ?? null, err ? undefined : sock));
+      return;
+    }
+    sock.write(h);
     cb?.(null, sock);
   });
   return sock;

@@ -8,7 +8,7 @@ export { startProxy } from './proxy.ts';
 export type { RunningProxy } from './proxy.ts';
 export { PROXY_DEFAULTS, DEFAULT_OPAQUE_PORTS } from './config.ts';
 export type { ProxyConfig, ListenAddress, OutboundTarget, OriginalDestination } from './config.ts';
-export { fileCredentials, identityCredentials, MeshTls, MESH_ALPN } from './tls/index.ts';
+export { fileCredentials, identityCredentials, MeshTls, MESH_ALPN, MESH_ALPN_MUX } from './tls/index.ts';
 export type { Credentials, CredentialsProvider, CredentialFiles, FileCredentials, IdentitySource } from './tls/index.ts';
 export { parseDestinationEntry, normalizeAuthority, destinationFromView, READINESS_PROBE_AUTHORITY } from './outbound/index.ts';
 export type { Destination, Endpoint, ProtocolHint } from './outbound/index.ts';

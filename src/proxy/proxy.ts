@@ -46,7 +46,7 @@ export type RunningProxy = {
 export async function startProxy(config: ProxyConfig, options: { logger?: Logger } = {}): Promise<RunningProxy> {
   const log = options.logger ?? new Logger(config.logLevel);
   const metrics = new ProxyMetrics();
-  const mesh = new MeshTls(config.credentials);
+  const mesh = new MeshTls(config.credentials, { multiplex: config.opaqueMux });
   metrics.tap.localIdentity = () => mesh.identity;
   const discovery: Discovery = config.destination !== undefined
     ? new DestinationDiscovery(config.destination, { log: log.child({ component: 'discovery' }), timeoutMs: config.discoveryTimeoutMs })

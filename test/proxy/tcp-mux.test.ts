@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
+import { MESH_ALPN_MUX } from '../../src/proxy/index.ts';
 import { listen, metrics, sample, startMesh, waitFor } from './harness.ts';
 
 function echoServer(): net.Server {
@@ -52,11 +55,16 @@ test('Many opaque connections at once share one mesh connection, every byte arri
   await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'the client connections to close');
   await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections', 'direction="inbound"', 'peer="dst"') === 0, 'the application connections to close');
   const b = await metrics(m.b);
-  assert.equal(sample(b, 'tcp_open_connections', 'direction="inbound"', 'peer="src"', 'tls="true"', `client_id="${m.aLeaf.identity}"`), 1);
+  // Hop B counts each stream as a connection of the client's, with its own bytes.
+  const src = ['direction="inbound"', 'peer="src"', 'tls="true"', `client_id="${m.aLeaf.identity}"`];
+  assert.equal(sample(b, 'tcp_open_total', ...src), 40);
+  assert.equal(sample(b, 'tcp_open_connections', ...src), 0);
   assert.equal(sample(b, 'tcp_open_total', 'direction="inbound"', 'peer="dst"'), 40, 'one application connection per client connection');
   // Byte counters: every byte each way at the client side and at the application side.
   const total = payloads.reduce((n, p) => n + p.length, 0);
   assert.equal(sample(await metrics(m.a), 'tcp_read_bytes_total', 'direction="outbound"', 'peer="src"'), total);
+  assert.equal(sample(b, 'tcp_read_bytes_total', ...src), total);
+  assert.equal(sample(b, 'tcp_write_bytes_total', ...src), total);
   assert.equal(sample(b, 'tcp_write_bytes_total', 'direction="inbound"', 'peer="dst"'), total);
   // A later connection reuses the pooled one.
   assert.equal(sha(await exchange(port, Buffer.from('again'))), sha(Buffer.from('again')));
@@ -185,3 +193,104 @@ test('A drain lets an open stream finish (its last bytes and FIN), then the shar
   await stopped;
   await waitFor(async () => sample(await metrics(m.b), 'tcp_open_connections', 'direction="inbound"') === 0, 'hop B to see the shared connection close');
 });
+
+test('A far proxy that does not multiplex (an earlier release, or --opaque-mux false) gets one mesh connection per opaque connection', async (t) => {
+  const appPort = await listen(t, echoServer());
+  const m = await startMesh(t, {
+    destinations: (bIn, bId) => [`db.test:${appPort}=127.0.0.1:${bIn}#${bId}`],
+    targets: [`db.test:${appPort}`],
+    a: { opaquePorts: new Set([appPort]) },
+    b: { opaqueMux: false },
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await exchange(m.a.ports.targets[0]!, Buffer.from(`hello ${i}`))).toString(), `hello ${i}`);
+  // The first attempt learnt that B does not offer the multiplexed transport (and was closed).
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="dst"', 'tls="true"') === 0, 'the mesh connections to close');
+  assert.equal(sample(await metrics(m.a), 'tcp_open_total', 'direction="outbound"', 'peer="dst"', 'tls="true"'), 4);
+});
+
+test('Opaque connections over 1,024 at once are all carried: a second shared connection takes those the first has no room for', async (t) => {
+  const appPort = await listen(t, echoServer());
+  const m = await opaqueMesh(t, appPort);
+  const n = 1100;
+  const socks: net.Socket[] = [];
+  t.after(() => { for (const s of socks) s.destroy(); });
+  // All 1,100 open at once: each gets its echo and stays open until every one has.
+  const echoed = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<string>((resolve, reject) => {
+    const sock = net.connect({ port: m.a.ports.targets[0]!, host: '127.0.0.1' });
+    socks.push(sock);
+    let got = '';
+    sock.on('error', reject);
+    sock.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.length >= `c${i}`.length) resolve(got);
+    });
+    sock.write(`c${i}`);
+  })));
+  assert.deepEqual(echoed, Array.from({ length: n }, (_, i) => `c${i}`));
+  assert.equal(sample(await metrics(m.a), 'tcp_open_connections', 'peer="dst"', 'tls="true"'), 2);
+  for (const s of socks) s.end();
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'the client connections to close');
+});
+
+test('A far proxy that stops answering is given up after the connect timeout: its streams are closed, not left hanging', async (t) => {
+  // A "proxy" that completes the mesh handshake (with B's certificate, offering the
+  // multiplexed transport) and then reads and writes nothing, like a host cut off.
+  const sockets: net.Socket[] = [];
+  const leaf: { files?: { keyFile: string; certFile: string } } = {};
+  const silent = net.createServer((raw) => {
+    sockets.push(raw);
+    raw.on('error', () => {});
+    const s = new tls.TLSSocket(raw, {
+      isServer: true, key: readFileSync(leaf.files!.keyFile), cert: readFileSync(leaf.files!.certFile),
+      requestCert: true, rejectUnauthorized: false, ALPNProtocols: [MESH_ALPN_MUX],
+    });
+    s.on('error', () => {});
+    s.once('secure', () => s.pause());
+  });
+  const silentPort = await listen(t, silent);
+  t.after(() => { for (const s of sockets) s.destroy(); });
+  const m = await startMesh(t, {
+    destinations: (_bIn, bId) => [`db.test:9=127.0.0.1:${silentPort}#${bId}`],
+    targets: ['db.test:9'],
+    a: { opaquePorts: new Set([9]), connectTimeoutMs: 300 },
+  });
+  leaf.files = m.bLeaf;
+  const sock = net.connect({ port: m.a.ports.targets[0]!, host: '127.0.0.1' });
+  sock.on('error', () => {});
+  const closed = new Promise((r) => sock.once('close', r));
+  sock.write('anyone there?');
+  await closed;
+  await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'the client connection to be closed');
+});
+
+for (const opaqueMux of [true, false]) {
+  test(`An application that answers and half-closes first still receives everything its client sends afterwards (--opaque-mux ${opaqueMux})`, async (t) => {
+    let received = '';
+    const done = new Promise<string>((resolve) => {
+      void listen(t, net.createServer({ allowHalfOpen: true }, (s) => {
+        s.on('error', () => {});
+        s.end('bye early'); // answer and FIN at once
+        s.on('data', (d: Buffer) => { received += d.toString(); });
+        s.on('end', () => resolve(received));
+      })).then((p) => { appPort.resolve(p); });
+    });
+    const appPort = Promise.withResolvers<number>();
+    const port = await appPort.promise;
+    const m = await startMesh(t, {
+      destinations: (bIn, bId) => [`db.test:${port}=127.0.0.1:${bIn}#${bId}`],
+      targets: [`db.test:${port}`],
+      a: { opaquePorts: new Set([port]), opaqueMux },
+    });
+    const sock = net.connect({ port: m.a.ports.targets[0]!, host: '127.0.0.1', allowHalfOpen: true });
+    t.after(() => sock.destroy());
+    sock.on('error', () => {});
+    let got = '';
+    sock.on('data', (d: Buffer) => { got += d.toString(); });
+    await new Promise((r) => sock.once('end', r)); // the application's FIN came through
+    sock.write('hello ');
+    await new Promise((r) => setTimeout(r, 50));
+    sock.end('and more');
+    assert.equal(await done, 'hello and more');
+    assert.equal(got, 'bye early');
+  });
+}

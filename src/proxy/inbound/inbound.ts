@@ -31,6 +31,7 @@ const OTHER_AUTHORITY = 'other';
 export class Inbound {
   readonly #ctx: ProxyContext;
   readonly #openers = new Map<number, Opener>();
+  readonly #opaqueOpeners = new Map<number, Opener>();
   readonly #routeStats = new Map<string, RouteStats>();
   readonly #authorities = new Set<string>();
 
@@ -125,11 +126,16 @@ export class Inbound {
   /** A multiplexed mesh connection: each stream is an opaque connection to the application on `port`. */
   #mux(t: tls.TLSSocket, port: number, clientId: string, initial: Buffer | undefined): void {
     const ctx = this.#ctx;
-    const open = this.#opener(port);
+    const open = this.#opaqueOpener(port);
+    // Each stream is a connection of the client's: counted as one, with its own bytes
+    // (the shared connection's counters would say nothing until it closes).
+    const stats = ctx.metrics.tcp('inbound', 'src', 'true', clientId);
     const m: MuxConnection = new MuxConnection(t, {
       role: 'server',
       initial,
+      onStreamClosed: (st) => stats.close(st.bytesIn, st.bytesOut),
       onOpen: (st) => {
+        stats.open();
         open((err, up) => {
           if (err !== null || up === undefined) {
             ctx.log.debug('inbound opaque connect failed', { port, reason: err?.message });
@@ -143,7 +149,8 @@ export class Inbound {
         if (e !== undefined) ctx.log.info('multiplexed mesh connection failed', { client_id: clientId, reason: e.message });
       },
     });
-    trackAccepted(ctx, t, ctx.metrics.tcp('inbound', 'src', 'true', clientId), () => m.drain());
+    ctx.live.set(t, () => m.drain());
+    t.once('close', () => ctx.live.delete(t));
   }
 
   #opener(port: number): Opener {
@@ -151,6 +158,16 @@ export class Inbound {
     if (o === undefined) {
       o = plainOpener(this.#ctx, 'inbound', this.#ctx.config.inboundForwardHost, port);
       this.#openers.set(port, o);
+    }
+    return o;
+  }
+
+  /** Application connections of opaque streams: half-open, so each side's FIN travels on its own. */
+  #opaqueOpener(port: number): Opener {
+    let o = this.#opaqueOpeners.get(port);
+    if (o === undefined) {
+      o = plainOpener(this.#ctx, 'inbound', this.#ctx.config.inboundForwardHost, port, true);
+      this.#opaqueOpeners.set(port, o);
     }
     return o;
   }
@@ -257,7 +274,7 @@ export class Inbound {
     socket.pause();
     socket.on('error', () => {});
     trackAccepted(ctx, socket, ctx.metrics.tcp('inbound', 'src', tlsLabel, clientId), () => {});
-    pipeWhenOpen(socket, initial, this.#opener(port), (err) => {
+    pipeWhenOpen(socket, initial, this.#opaqueOpener(port), (err) => {
       ctx.log.debug('inbound opaque connect failed', { port, reason: err?.message });
     });
   }

@@ -18,6 +18,7 @@ import { EndpointLoad, pickP2c } from '../balance/index.ts';
 import { trackAccepted, type ProxyContext } from '../context.ts';
 import { meshOpener, openMesh, plainOpener, type ConnectFailure } from '../connect.ts';
 import { readDetect } from '../detect/index.ts';
+import { MESH_ALPN_MUX } from '../tls/index.ts';
 import type { H2Connection, H2Target } from '../h2/index.ts';
 import { H1Session, ProxyHttpError, type RequestHead } from '../http/index.ts';
 import type { RouteStats } from '../metrics/index.ts';
@@ -31,6 +32,10 @@ const H2_DROP_HEADERS: readonly string[] = ['l5d-client-id'];
 
 /** How long an endpoint that failed to connect is skipped when others are available. */
 const FAILED_ENDPOINT_BACKOFF_MS = 1000;
+/** How long an endpoint whose proxy did not offer the multiplexed transport gets one mesh connection per opaque connection before it is asked again. */
+const NO_MUX_RETRY_MS = 5 * 60_000;
+/** TCP keepalive on multiplexed mesh connections: the kernel's floor under the PING check. */
+const MUX_KEEPALIVE_MS = 30_000;
 
 /** One endpoint of a route, with its connection opener and balancer load. */
 type Target = {
@@ -82,6 +87,8 @@ export class Outbound {
   /** Multiplexed opaque-TCP connections by endpoint key, and the streams waiting for one to open. */
   readonly #muxes = new Map<string, MuxConnection>();
   readonly #muxWaiting = new Map<string, Array<(err: Error | null, m?: MuxConnection) => void>>();
+  /** Endpoints whose proxy does not multiplex (an earlier release), until when not to ask again. */
+  readonly #noMux = new Map<string, number>();
 
   constructor(ctx: ProxyContext, discovery: Discovery) {
     this.#ctx = ctx;
@@ -460,17 +467,30 @@ export class Outbound {
     trackAccepted(ctx, socket, ctx.metrics.tcp('outbound', 'src', 'no_identity'), () => {});
     socket.on('error', () => {});
     if (target.ep.identity !== undefined && ctx.config.opaqueMux && socket instanceof net.Socket) {
-      this.#mux(target, target.ep.identity, (err, m) => {
-        if (err !== null || m === undefined) {
+      const identity = target.ep.identity;
+      const carry = (err: Error | null, m?: MuxConnection): void => {
+        if (socket.destroyed) return;
+        if (err !== null) {
           target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
-          ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
+          ctx.log.debug('opaque connect failed', { authority, reason: err.message });
           socket.destroy();
-          return;
+        } else if (m === undefined) {
+          this.#pipeOpaque(socket, initial, target, authority); // The far proxy does not multiplex.
+        } else if (!m.usable) {
+          this.#mux(target, identity, carry); // Filled up by the streams that waited with this one.
+        } else {
+          m.open(socket, initial);
         }
-        if (!socket.destroyed) m.open(socket, initial);
-      });
+      };
+      this.#mux(target, identity, carry);
       return;
     }
+    this.#pipeOpaque(socket, initial, target, authority);
+  }
+
+  /** One mesh (or plain) connection for this opaque connection, piped. */
+  #pipeOpaque(socket: Duplex, initial: Buffer | undefined, target: Target, authority: string): void {
+    const ctx = this.#ctx;
     pipeWhenOpen(socket, initial, (cb) => target.open(cb), (err) => {
       target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
       ctx.log.debug('opaque connect failed', { authority, reason: err?.message });
@@ -489,11 +509,21 @@ export class Outbound {
   /**
    * The multiplexed opaque-TCP connection to `target` (a meshed endpoint): the open
    * one while it takes streams, else a new one (a full or draining one keeps serving
-   * its streams until they end). Streams that come while it opens wait for it.
+   * its streams until they end). Streams that come while it opens wait for it. No
+   * connection and no error: the far proxy does not speak the multiplexed transport
+   * (an earlier release), and it is not asked again for a while.
    */
   #mux(target: Target, identity: string, cb: (err: Error | null, m?: MuxConnection) => void): void {
     const ctx = this.#ctx;
     const key = target.key;
+    const noMuxUntil = this.#noMux.get(key);
+    if (noMuxUntil !== undefined) {
+      if (performance.now() < noMuxUntil) {
+        cb(null);
+        return;
+      }
+      this.#noMux.delete(key);
+    }
     const open = this.#muxes.get(key);
     if (open !== undefined && open.usable) {
       cb(null, open);
@@ -507,21 +537,37 @@ export class Outbound {
     waiting = [cb];
     this.#muxWaiting.set(key, waiting);
     const { ep } = target;
-    openMesh(ctx, ep.host, ep.port, identity, encodeTransportHeader({ protocol: 'mux', port: ep.targetPort }), (err, socket) => {
+    const header = encodeTransportHeader({ protocol: 'mux', port: ep.targetPort });
+    openMesh(ctx, ep.host, ep.port, identity, (alpn) => (alpn === MESH_ALPN_MUX ? header : undefined), (err, socket) => {
       const list = this.#muxWaiting.get(key) ?? [];
       this.#muxWaiting.delete(key);
       if (err !== null || socket === undefined) {
         for (const w of list) w(err ?? new Error('connect failed'));
         return;
       }
+      if ((socket as { alpnProtocol?: string | false | null }).alpnProtocol !== MESH_ALPN_MUX) {
+        socket.destroy();
+        this.#noMux.set(key, performance.now() + NO_MUX_RETRY_MS);
+        ctx.log.info('the far proxy does not multiplex opaque TCP: one mesh connection per connection', { host: ep.host, port: ep.port });
+        for (const w of list) w(null);
+        return;
+      }
+      (socket as net.Socket).setKeepAlive(true, MUX_KEEPALIVE_MS);
       const m: MuxConnection = new MuxConnection(socket, {
         role: 'client',
         // Before the far proxy's idle sweep would cut it, so a stream never opens on a connection being closed.
         idleMs: ctx.config.idleTimeoutMs / 2,
+        livenessMs: ctx.config.connectTimeoutMs,
+        onGoaway: () => {
+          if (this.#muxes.get(key) === m) this.#muxes.delete(key);
+        },
         onClose: (e) => {
           if (this.#muxes.get(key) === m) this.#muxes.delete(key);
           ctx.live.delete(socket);
-          if (e !== undefined) ctx.log.info('multiplexed mesh connection failed', { host: ep.host, port: ep.port, reason: e.message });
+          if (e === undefined) return;
+          // A dead or broken peer: the balancer steers away, as after a connect failure.
+          target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
+          ctx.log.info('multiplexed mesh connection failed', { host: ep.host, port: ep.port, reason: e.message });
         },
       });
       this.#muxes.set(key, m);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { MuxConnection } from './mux.ts';
-import { MUX_HEADER_BYTES, MUX_MAX_STREAMS, MUX_STREAM_WINDOW, MuxFrame, MuxReset, writeMuxHeader } from './mux-frame.ts';
+import { MUX_HEADER_BYTES, MUX_SERVER_MAX_STREAMS, MUX_STREAM_WINDOW, MuxFrame, MuxReset, writeMuxHeader } from './mux-frame.ts';
 
 function frame(id: number, type: number, payload: Buffer | number = Buffer.alloc(0)): Buffer {
   const p = typeof payload === 'number' ? Buffer.alloc(4) : payload;
@@ -123,14 +123,14 @@ for (const [name, wire] of [
   });
 }
 
-test(`OPENs past ${MUX_MAX_STREAMS} streams at once are refused with RST, and the connection keeps serving`, async (t) => {
+test(`OPENs past ${MUX_SERVER_MAX_STREAMS} streams at once are refused with RST, and the connection keeps serving`, async (t) => {
   const { raw, received } = await serverWithRawPeer(t);
   const opens: Buffer[] = [];
-  for (let id = 1; id <= MUX_MAX_STREAMS + 3; id++) opens.push(frame(id, MuxFrame.open));
+  for (let id = 1; id <= MUX_SERVER_MAX_STREAMS + 3; id++) opens.push(frame(id, MuxFrame.open));
   raw.write(Buffer.concat(opens));
   await until(() => received().filter((f) => f.type === MuxFrame.rst).length >= 3, 'three RSTs');
   const rst = received().filter((f) => f.type === MuxFrame.rst);
-  assert.deepEqual(rst.map((f) => f.id), [MUX_MAX_STREAMS + 1, MUX_MAX_STREAMS + 2, MUX_MAX_STREAMS + 3]);
+  assert.deepEqual(rst.map((f) => f.id), [MUX_SERVER_MAX_STREAMS + 1, MUX_SERVER_MAX_STREAMS + 2, MUX_SERVER_MAX_STREAMS + 3]);
   assert.ok(rst.every((f) => f.payload.readUInt32BE(0) === MuxReset.refused));
   raw.write(frame(7, MuxFrame.data, Buffer.from('seven')));
   await until(() => received().some((f) => f.id === 7 && f.type === MuxFrame.data), 'the echo on stream 7');
@@ -145,4 +145,38 @@ test('an RST from the peer closes the stream\'s application connection, and the 
   await until(() => mux()?.streams === 0, 'the stream to be forgotten');
   // Its application side closed without sending anything more (no RST back: the peer reset it).
   assert.equal(received().filter((f) => f.id === 1 && f.type === MuxFrame.rst).length, 0);
+});
+
+test('a draining server sends GOAWAY: the client takes no new streams on that connection and hears it', async (t) => {
+  let serverMux: MuxConnection | undefined;
+  const server = net.createServer({ allowHalfOpen: true }, (s) => { serverMux = new MuxConnection(s, { role: 'server' }); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const sock = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  await new Promise((r) => sock.once('connect', r));
+  let heard = 0;
+  const client = new MuxConnection(sock, { role: 'client', onGoaway: () => { heard++; } });
+  t.after(() => { client.destroy(); serverMux?.destroy(); server.close(); });
+  await until(() => serverMux !== undefined, 'the server side');
+  assert.equal(client.usable, true);
+  serverMux!.drain();
+  await until(() => heard === 1, 'GOAWAY');
+  assert.equal(client.usable, false);
+});
+
+test('a client whose PING goes unanswered gives the connection up after the liveness timeout', async (t) => {
+  // A peer that accepts and never answers.
+  const server = net.createServer((s) => { s.on('error', () => {}); s.pause(); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const sock = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  await new Promise((r) => sock.once('connect', r));
+  let closedWith: Error | undefined;
+  const closed = new Promise<void>((r) => {
+    const client = new MuxConnection(sock, { role: 'client', livenessMs: 100, onClose: (e) => { closedWith = e; r(); } });
+    const local = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' });
+    local.on('error', () => {});
+    local.once('connect', () => client.open(local));
+  });
+  t.after(() => { sock.destroy(); server.close(); });
+  await closed;
+  assert.match(String(closedWith?.message), /did not answer within 100 ms/);
 });

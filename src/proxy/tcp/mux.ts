@@ -31,14 +31,24 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BorrowedReader } from './borrowed-reader.ts';
 import { writeDirect } from './direct-write.ts';
-import { controlFrameBytes, MUX_CREDIT_THRESHOLD, MUX_HEADER_BYTES, MUX_MAX_STREAMS, MUX_STREAM_WINDOW, MuxFrame, MuxReset, writeMuxHeader } from './mux-frame.ts';
+import { controlFrameBytes, MUX_CREDIT_THRESHOLD, MUX_HEADER_BYTES, MUX_MAX_EARLY_BYTES, MUX_MAX_STREAMS, MUX_SERVER_MAX_STREAMS, MUX_STREAM_WINDOW, MuxFrame, MuxReset, writeMuxHeader } from './mux-frame.ts';
 import { sourceEnded } from './pipe.ts';
 import { TlsDirectWriter } from './tls-direct-write.ts';
 
 /** Largest DATA payload this side sends: one read's worth, so a frame always fits the output buffer. */
 const MAX_DATA_FRAME = 16 * 1024;
-/** The output buffer one turn's frames are gathered in (flushed early when full). */
+/** The output buffer one turn's frames are gathered in: it starts at this size and grows. */
 const OUT_BYTES = 64 * 1024;
+/**
+ * Up to this size the buffer grows instead of being flushed mid-turn: a flush while
+ * the turn's first write is still in TLSWrap would look like a backed-up socket and
+ * stop every stream (a reviewer counted 2,860 such stops per 256 MB of bulk at 64 KiB).
+ */
+const OUT_MAX_BYTES = 1024 * 1024;
+/** Bytes written while the socket is backed up (the peer reads nothing) before it is cut. */
+const UNREAD_MAX_BYTES = 1024 * 1024;
+/** Streams that may end before their application connection is made, per second (OPEN+RST churn, refused ports). */
+const CHURN_PER_SECOND = 1000;
 /** Largest window a peer may grant (a larger sum is a broken peer). */
 const MAX_WINDOW = 2 ** 31 - 1;
 
@@ -68,6 +78,9 @@ export class MuxStream {
   slowLens: number[] | null = null;
   /** Bytes of a direct write libuv still holds (0: none). */
   directPending = 0;
+  /** DATA bytes received, and sent: the stream's byte counts. */
+  bytesIn = 0;
+  bytesOut = 0;
   readonly onDirect: (err: Error | null) => void;
   readonly onSlow: (err?: Error | null) => void;
 
@@ -93,6 +106,16 @@ export type MuxOptions = {
   onOpen?: (stream: MuxStream) => void;
   /** Client: an empty connection closes after this long. 0: never. */
   idleMs?: number;
+  /**
+   * Client: when a stream opens and nothing came from the peer for a while, a PING
+   * must be answered (by anything) within this long, or the connection is given up
+   * (`onClose` with an error). 0: never.
+   */
+  livenessMs?: number;
+  /** Client: the peer takes no new streams (GOAWAY, or a stream refused); open them elsewhere. */
+  onGoaway?: () => void;
+  /** A stream is gone (its bytes are final). */
+  onStreamClosed?: (stream: MuxStream) => void;
   /** The connection is gone (closed, failed, or a protocol error, then `err`). */
   onClose?: (err: Error | undefined) => void;
   /** Bytes already read from the socket (after the transport header): the first frames. */
@@ -124,6 +147,18 @@ export class MuxConnection {
   #draining = false;
   /** OPENs refused while the socket was backed up (see #dispatch). */
   #refusedUnread = 0;
+  /** Bytes written while the socket was backed up. */
+  #unreadBytes = 0;
+  /** Server: streams whose application connection is being made (RST does not end the connect). */
+  #connecting = 0;
+  /** Bytes kept for streams not attached yet. */
+  #earlyBytes = 0;
+  /** Budget of streams that may end before their application connection is made. */
+  #churnTokens = CHURN_PER_SECOND;
+  #churnAt = 0;
+  /** Something was read since the liveness PING went out. */
+  #heard = true;
+  #livenessTimer: NodeJS.Timeout | undefined;
   #error: Error | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
 
@@ -160,6 +195,7 @@ export class MuxConnection {
     this.#streams.set(st.id, st);
     this.#disarmIdle();
     this.#frame(MuxFrame.open, st.id);
+    this.#probe();
     if (initial !== undefined && initial.length > 0) this.#onLocalData(st, initial);
     this.attach(st, sock);
     return st;
@@ -167,6 +203,7 @@ export class MuxConnection {
 
   /** Joins `stream` to its local socket (server: once the application connection is up). */
   attach(st: MuxStream, sock: net.Socket): void {
+    if (this.#o.role === 'server') this.#connecting--;
     if (st.rstRecv || this.#closed) {
       sock.destroy();
       return;
@@ -176,7 +213,10 @@ export class MuxConnection {
     sock.once('end', () => this.#localEnd(st));
     sock.once('close', () => this.#localClose(st));
     if (st.early !== null) {
-      for (const b of st.early) this.#writeLocal(st, sock, b, false);
+      for (const b of st.early) {
+        this.#earlyBytes -= b.length;
+        this.#writeLocal(st, sock, b, false);
+      }
       st.early = null;
     }
     if (st.finRecv) sock.end();
@@ -196,14 +236,53 @@ export class MuxConnection {
 
   /** Server: the stream's application connection failed; the client's socket is reset. */
   refuse(st: MuxStream): void {
+    this.#connecting--;
+    this.#dropEarly(st);
+    if (!this.#spendChurn()) return;
     if (st.sockClosed) return;
     st.sockClosed = true;
     this.#forget(st, MuxReset.connectFailed);
   }
 
+  #dropEarly(st: MuxStream): void {
+    if (st.early === null) return;
+    for (const b of st.early) this.#earlyBytes -= b.length;
+    st.early = null;
+  }
+
+  /** Spends one token of the churn budget; false (and the connection is cut) when there is none. */
+  #spendChurn(): boolean {
+    const now = performance.now();
+    this.#churnTokens = Math.min(CHURN_PER_SECOND, this.#churnTokens + ((now - this.#churnAt) / 1000) * CHURN_PER_SECOND);
+    this.#churnAt = now;
+    if (--this.#churnTokens >= 0) return true;
+    this.#fail('streams ended before their application connection was made, faster than 1,000 a second');
+    return false;
+  }
+
+  /**
+   * Client: checks the peer still answers when a stream opens after a silence. At most
+   * one PING in flight per connection, one timer: nothing read by its deadline, and the
+   * connection is given up (its streams reset, the endpoint marked failed by the owner).
+   */
+  #probe(): void {
+    const ms = this.#o.livenessMs ?? 0;
+    if (ms <= 0 || this.#livenessTimer !== undefined) return;
+    this.#heard = false;
+    this.#frame(MuxFrame.ping, 0);
+    this.#livenessTimer = setTimeout(() => {
+      this.#livenessTimer = undefined;
+      if (!this.#heard && !this.#closed) this.#fail(`the far proxy did not answer within ${ms} ms`);
+    }, ms);
+    this.#livenessTimer.unref();
+  }
+
   /** Takes no new streams; closes once the last one has ended. */
   drain(): void {
+    if (this.#draining) return;
     this.#draining = true;
+    // The client opens its next streams elsewhere instead of having them refused.
+    if (this.#o.role === 'server' && !this.#closed) this.#frame(MuxFrame.goaway, 0);
     if (this.#streams.size === 0) this.#end();
   }
 
@@ -255,6 +334,7 @@ export class MuxConnection {
 
   #data(st: MuxStream, src: Buffer, start: number, end: number): void {
     st.sendWindow -= end - start;
+    st.bytesOut += end - start;
     for (let i = start; i < end; i += MAX_DATA_FRAME) {
       const n = Math.min(MAX_DATA_FRAME, end - i);
       const at = this.#reserve(MUX_HEADER_BYTES + n);
@@ -271,7 +351,15 @@ export class MuxConnection {
 
   /** Room for `n` bytes in the output buffer (flushing it first when full); returns where they go. */
   #reserve(n: number): number {
-    if (this.#off + n > this.#out.length) this.flush();
+    if (this.#off + n > this.#out.length) {
+      if (this.#out.length < OUT_MAX_BYTES) {
+        const grown = Buffer.allocUnsafe(Math.min(OUT_MAX_BYTES, this.#out.length * 2));
+        this.#out.copy(grown, 0, 0, this.#off);
+        this.#out = grown;
+      } else {
+        this.flush();
+      }
+    }
     const at = this.#off;
     this.#off += n;
     if (!this.#flushQueued) {
@@ -288,6 +376,11 @@ export class MuxConnection {
     const chunk = this.#out.subarray(0, this.#off);
     this.#off = 0;
     if (this.#closed || !this.socket.writable) return;
+    // A peer that reads nothing still provokes answers (RST, CREDIT, PONG): bounded.
+    if (this.#congested && (this.#unreadBytes += chunk.length) > UNREAD_MAX_BYTES) {
+      this.#fail('the far proxy reads nothing');
+      return;
+    }
     // The writer encrypts (or copies) before it returns, so the buffer is free again.
     const w = this.#writer;
     if (w !== undefined) {
@@ -301,6 +394,7 @@ export class MuxConnection {
   readonly #onWritable = (): void => {
     this.#congested = false;
     this.#refusedUnread = 0;
+    this.#unreadBytes = 0;
     const blocked = [...this.#blocked];
     this.#blocked.clear();
     for (const st of blocked) this.#pump(st);
@@ -332,6 +426,8 @@ export class MuxConnection {
     if (this.#streams.get(st.id) !== st) return;
     this.#streams.delete(st.id);
     this.#blocked.delete(st);
+    this.#dropEarly(st);
+    this.#o.onStreamClosed?.(st);
     if (!this.#closed && !st.rstRecv && !(st.finSent && st.finRecv)) this.#frame(MuxFrame.rst, st.id, code);
     if (this.#streams.size === 0) {
       if (this.#draining && !this.#closed) this.#end();
@@ -352,6 +448,7 @@ export class MuxConnection {
 
   /** A read from the TLS socket (a view valid during the call). */
   readonly #onChunk = (b: Buffer): boolean => {
+    this.#heard = true;
     const n = b.length;
     let i = 0;
     while (i < n && !this.#closed) {
@@ -398,12 +495,19 @@ export class MuxConnection {
     const type = h[at + 4]!;
     const len = (h[at + 5]! << 16) | (h[at + 6]! << 8) | h[at + 7]!;
     const server = this.#o.role === 'server';
+    if (type === MuxFrame.ping || type === MuxFrame.pong || type === MuxFrame.goaway) {
+      if (id !== 0 || len !== 0) return this.#fail(`connection frame ${type} on stream ${id} with length ${len}`);
+      if (type === MuxFrame.ping) this.#frame(MuxFrame.pong, 0);
+      else if (type === MuxFrame.goaway && !server) this.#goneAway();
+      return MUX_HEADER_BYTES;
+    }
     if (id === 0 || (id > this.#lastId && !(server && type === MuxFrame.open))) return this.#fail(`frame for stream ${id}, which was never opened`);
     if (type === MuxFrame.data) {
       const st = this.#streams.get(id);
       if (st !== undefined) {
         if (st.finRecv) return this.#fail(`DATA after FIN on stream ${id}`);
         st.recvWindow -= len;
+        st.bytesIn += len;
         if (st.recvWindow < 0) return this.#fail(`DATA beyond the window on stream ${id}`);
       }
       this.#dataStream = st;
@@ -417,15 +521,16 @@ export class MuxConnection {
     if (type === MuxFrame.open) {
       if (!server || id <= this.#lastId) return this.#fail(`OPEN of stream ${id} out of order`);
       this.#lastId = id;
-      if (this.#draining || this.#streams.size >= MUX_MAX_STREAMS) {
+      if (this.#draining || this.#streams.size >= MUX_SERVER_MAX_STREAMS || this.#connecting >= MUX_SERVER_MAX_STREAMS) {
         // Each refusal is an answer: a peer that keeps opening past the limit without
         // reading them would make this side queue RSTs without end.
-        if (this.#congested && ++this.#refusedUnread > MUX_MAX_STREAMS) return this.#fail('streams opened past the limit while not reading the refusals');
+        if (this.#congested && ++this.#refusedUnread > MUX_SERVER_MAX_STREAMS) return this.#fail('streams opened past the limit while not reading the refusals');
         this.#frame(MuxFrame.rst, id, MuxReset.refused);
         return bytes;
       }
       const s = new MuxStream(id, this);
       this.#streams.set(id, s);
+      this.#connecting++;
       this.#disarmIdle();
       this.#o.onOpen?.(s);
       return bytes;
@@ -439,7 +544,10 @@ export class MuxConnection {
       st.rstRecv = true;
       st.held = [];
       const s = st.sock;
+      // Refused by the server (draining, or full): open the next streams elsewhere.
+      if (!server && h.readUInt32BE(at + MUX_HEADER_BYTES) === MuxReset.refused) this.#goneAway();
       if (s === null) {
+        if (server && !this.#spendChurn()) return Number.MAX_SAFE_INTEGER;
         st.sockClosed = true;
         this.#forget(st, MuxReset.closed);
       } else if (s.writableEnded && !s.writableFinished) {
@@ -462,6 +570,7 @@ export class MuxConnection {
     const s = st.sock;
     if (s === null) {
       (st.early ??= []).push(Buffer.from(view));
+      if ((this.#earlyBytes += view.length) > MUX_MAX_EARLY_BYTES) this.#fail('more than 16 MiB sent to streams whose application connection is still being made');
       return;
     }
     this.#writeLocal(st, s, view, true);
@@ -501,13 +610,23 @@ export class MuxConnection {
   #onClose(): void {
     this.#closed = true;
     this.#disarmIdle();
+    if (this.#livenessTimer !== undefined) clearTimeout(this.#livenessTimer);
     for (const st of this.#streams.values()) {
       st.sockClosed = true;
       st.sock?.destroy();
+      this.#o.onStreamClosed?.(st);
     }
     this.#streams.clear();
     this.#blocked.clear();
     this.#o.onClose?.(this.#error);
+  }
+
+  /** Client: the peer takes no new streams; this connection ends with its last one. */
+  #goneAway(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#o.onGoaway?.();
+    if (this.#streams.size === 0) this.#end();
   }
 
   #armIdle(): void {

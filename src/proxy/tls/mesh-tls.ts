@@ -20,6 +20,13 @@ import type { CredentialsProvider } from './credentials.ts';
  * proxy-to-proxy; what travels inside is named by the transport header.
  */
 export const MESH_ALPN = 'weft.mesh/1';
+/**
+ * Offered first by proxies that also speak the multiplexed opaque transport (transport
+ * protocol 4, src/proxy/tcp/mux.ts), and picked by servers that do: a proxy of an
+ * earlier release picks `MESH_ALPN`, and its clients fall back to one mesh connection
+ * per opaque connection, so a mesh can be upgraded one proxy at a time.
+ */
+export const MESH_ALPN_MUX = 'weft.mesh/2';
 
 /** The verified identity of a TLS peer: its certificate's first DNS SAN. */
 export function peerIdentity(socket: tls.TLSSocket): string | undefined {
@@ -90,21 +97,27 @@ export class MeshTls {
    * verifies a client's chain (and rejects it) for sockets owned by a `tls.Server`,
    * and `setSecureContext` swaps its context for new connections only.
    */
-  readonly #server = tls.createServer({
+  readonly #server = ((mesh: MeshTls) => tls.createServer({
     requestCert: true,
     rejectUnauthorized: true,
-    // Picks MESH_ALPN like `ALPNProtocols: [MESH_ALPN]` would (no overlap: the
-    // handshake fails), and is the one hook node:tls runs on each accepted socket
-    // before its handshake completes (`this` is the socket): see `avoidPeerX509Leak`.
+    // Picks MESH_ALPN_MUX (when this proxy multiplexes), else MESH_ALPN, like
+    // `ALPNProtocols` would (no overlap: the handshake fails), and is the one hook
+    // node:tls runs on each accepted socket before its handshake completes (`this` is
+    // the socket): see `avoidPeerX509Leak`.
     ALPNCallback(this: tls.TLSSocket, { protocols }: { protocols: string[] }): string | undefined {
       avoidPeerX509Leak(this);
+      if (mesh.#multiplex && protocols.includes(MESH_ALPN_MUX)) return MESH_ALPN_MUX;
       return protocols.includes(MESH_ALPN) ? MESH_ALPN : undefined;
     },
     minVersion: 'TLSv1.3',
     handshakeTimeout: 10_000,
-  });
+  }))(this);
+  /** Whether accepted connections may carry the multiplexed opaque transport (ALPN `MESH_ALPN_MUX`). */
+  readonly #multiplex: boolean;
 
-  constructor(provider: CredentialsProvider) {
+  /** `multiplex` (default true): offer and accept the multiplexed opaque transport (`--opaque-mux`). */
+  constructor(provider: CredentialsProvider, options: { multiplex?: boolean } = {}) {
+    this.#multiplex = options.multiplex ?? true;
     this.#provider = provider;
     this.#server.on('tlsClientError', (err, socket) => {
       restorePeerX509(socket);
@@ -192,7 +205,7 @@ export class MeshTls {
       port,
       secureContext: this.#requireContext(),
       servername: identity,
-      ALPNProtocols: [MESH_ALPN],
+      ALPNProtocols: this.#multiplex ? [MESH_ALPN_MUX, MESH_ALPN] : [MESH_ALPN],
       rejectUnauthorized: true,
       checkServerIdentity: (_host, cert) => {
         const got = cert.subjectaltname === undefined ? undefined : firstDnsSan(cert.subjectaltname);
