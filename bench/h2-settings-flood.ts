@@ -9,18 +9,18 @@
  *
  *   TREE=/path/to/old flock /tmp/weft-bench.lock node bench/h2-settings-flood.ts 1000 20000
  */
-import type { TestContext } from 'node:test';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import { RawH2, S, T } from '../test/proxy/h2-raw.ts';
+import { probeContext } from './processes.ts';
 
 const tree = process.env['TREE'] ?? join(import.meta.dirname, '..');
 const { listen, startMesh } = (await import(join(tree, 'test/proxy/harness.ts'))) as typeof import('../test/proxy/harness.ts');
 const N = Number(process.argv[2] ?? 1000);
 const K = Number(process.argv[3] ?? 20000);
-const afters: Array<() => unknown> = [];
-const t = { after: (f: () => unknown) => afters.push(f) } as unknown as TestContext;
+const probe = probeContext();
+const t = probe.t;
 const acks = (c: RawH2): number => c.frames.filter((f) => f.type === T.SETTINGS && (f.flags & 1) !== 0).length;
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = performance.now() + ms;
@@ -41,7 +41,7 @@ try {
   const appPort = await listen(t, app);
   const m = await startMesh(t, { destinations: () => [], forwardPort: appPort });
   const socket = net.connect(m.b.ports.inbound, '127.0.0.1');
-  afters.push(() => socket.destroy());
+  t.after(() => socket.destroy());
   await new Promise((r) => socket.once('connect', r));
   // Large stream windows, the connection window left at 64 KiB and never credited: responses queue in B.
   const c = new RawH2(socket, 'client', { settings: [[S.INITIAL_WINDOW_SIZE, 1 << 20]], autoWindow: false });
@@ -71,12 +71,6 @@ try {
     `${goaway === undefined ? 'not cut off' : `cut off (GOAWAY code ${goaway.payload.readUInt32BE(4)})`} after ${(performance.now() - t0).toFixed(0)} ms; ` +
     `process CPU ${(us / 1000).toFixed(1)} ms = ${(us / K).toFixed(2)} µs per frame sent\n`);
 } finally {
-  for (const f of afters.reverse()) {
-    try {
-      await f();
-    } catch {
-      // Best-effort teardown.
-    }
-  }
+  await probe.close();
 }
 process.exit(0);

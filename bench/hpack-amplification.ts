@@ -19,6 +19,8 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
+import { frame } from '../test/proxy/h2-raw.ts';
+import { probeContext } from './processes.ts';
 
 type Harness = typeof import('../test/proxy/harness.ts');
 
@@ -27,8 +29,8 @@ const requests = Number(values.requests);
 const tree = values.tree ?? `${import.meta.dirname}/..`;
 const { startMesh, listen } = (await import(`${tree}/test/proxy/harness.ts`)) as Harness;
 
-const afters: Array<() => unknown> = [];
-const t = { after: (f: () => unknown) => afters.push(f) } as unknown as Parameters<Harness['listen']>[0];
+const probe = probeContext();
+const t = probe.t;
 
 /** A TCP relay to `port` that counts the bytes flowing towards it. */
 async function countingRelay(port: number): Promise<{ port: number; bytes: () => number; reset: () => void }> {
@@ -40,7 +42,7 @@ async function countingRelay(port: number): Promise<{ port: number; bytes: () =>
     up.pipe(down);
     down.on('error', () => {});
     up.on('error', () => {});
-    afters.push(() => { down.destroy(); up.destroy(); });
+    t.after(() => { down.destroy(); up.destroy(); });
   });
   return { port: await listen(t, server), bytes: () => bytes, reset: () => { bytes = 0; } };
 }
@@ -62,14 +64,6 @@ function integer(n: number, prefixBits: number, first: number): Buffer {
   return Buffer.from(out);
 }
 const literal = (s: string): Buffer => Buffer.concat([integer(s.length, 7, 0), Buffer.from(s, 'latin1')]);
-function frame(type: number, flags: number, id: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(id, 5);
-  return Buffer.concat([h, payload]);
-}
 
 const app = http2.createServer({ maxSessionMemory: 1000 });
 let seen = 0;
@@ -102,7 +96,7 @@ try {
     const s = net.connect(front.port, '127.0.0.1');
     s.on('error', () => {});
     s.resume();
-    afters.push(() => s.destroy());
+    t.after(() => s.destroy());
     await new Promise((r) => s.once('connect', r));
     front.reset();
     behind.reset();
@@ -116,7 +110,7 @@ try {
   {
     const c = http2.connect(`http://127.0.0.1:${front.port}`);
     c.on('error', () => {});
-    afters.push(() => c.destroy());
+    t.after(() => c.destroy());
     await new Promise((r) => c.once('remoteSettings', r));
     await new Promise((r) => setTimeout(r, 100));
     front.reset();
@@ -135,12 +129,6 @@ try {
     report('grpc-shaped');
   }
 } finally {
-  for (const f of afters.reverse()) {
-    try {
-      await f();
-    } catch {
-      // Best effort: the process exits next.
-    }
-  }
+  await probe.close();
 }
 process.exit(0);

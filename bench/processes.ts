@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 
 /** Kernel clock ticks per second (`getconf CLK_TCK`; 100 on Linux x86-64). */
 export const CLK_TCK = 100;
@@ -66,4 +67,25 @@ export function wrkMs(v: string): number {
   if (!m) return NaN;
   const n = Number(m[1]);
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+/**
+ * A stand-in for node:test's context, so a probe can start meshes with
+ * test/proxy/harness.ts outside a test: `t.after` collects teardowns, and `close()`
+ * runs them newest first, ignoring their failures (the process exits next).
+ */
+export function probeContext(): { t: TestContext; close(): Promise<void> } {
+  const afters: Array<() => unknown> = [];
+  return {
+    t: { after: (f: () => unknown) => afters.push(f) } as unknown as TestContext,
+    close: async () => {
+      for (const f of afters.reverse()) {
+        try {
+          await f();
+        } catch {
+          // Best effort: the process exits next.
+        }
+      }
+    },
+  };
 }
