@@ -263,8 +263,8 @@ test('A far proxy that stops answering is given up after the connect timeout: it
   await waitFor(async () => sample(await metrics(m.a), 'tcp_open_connections', 'peer="src"') === 0, 'the client connection to be closed');
 });
 
-for (const opaqueMux of [true, false]) {
-  test(`An application that answers and half-closes first still receives everything its client sends afterwards (--opaque-mux ${opaqueMux})`, async (t) => {
+for (const [opaqueMux, meshed] of [[true, true], [false, true], [true, false]] as const) {
+  test(`An application that answers and half-closes first still receives everything its client sends afterwards (${meshed ? `--opaque-mux ${opaqueMux}` : 'a server outside the mesh'})`, async (t) => {
     let received = '';
     const done = new Promise<string>((resolve) => {
       void listen(t, net.createServer({ allowHalfOpen: true }, (s) => {
@@ -277,7 +277,8 @@ for (const opaqueMux of [true, false]) {
     const appPort = Promise.withResolvers<number>();
     const port = await appPort.promise;
     const m = await startMesh(t, {
-      destinations: (bIn, bId) => [`db.test:${port}=127.0.0.1:${bIn}#${bId}`],
+      // Outside the mesh: no identity, plain TCP from hop A straight to the application.
+      destinations: (bIn, bId) => [meshed ? `db.test:${port}=127.0.0.1:${bIn}#${bId}` : `db.test:${port}=127.0.0.1:${port}`],
       targets: [`db.test:${port}`],
       a: { opaquePorts: new Set([port]), opaqueMux },
     });

@@ -18,7 +18,7 @@ import type { H2Connection, H2Target } from '../h2/index.ts';
 import { H1Session, ProxyHttpError } from '../http/index.ts';
 import type { RouteStats, TlsLabel } from '../metrics/index.ts';
 import { decodeTransportHeader, MuxConnection, pipeWhenOpen, TRANSPORT_HEADER_LENGTH, type Opener, type PooledConnection } from '../tcp/index.ts';
-import { peerIdentity } from '../tls/index.ts';
+import { MESH_ALPN_MUX, peerIdentity } from '../tls/index.ts';
 
 /** Request headers removed from inbound requests: only this proxy may say who the client is. */
 const DROP_HEADERS: readonly string[] = ['l5d-client-id'];
@@ -117,7 +117,12 @@ export class Inbound {
       const { protocol, port } = h.header;
       if (protocol === 'http1') this.#http1(t, port, 'true', id, rest);
       else if (protocol === 'h2') this.#h2(t, port, 'true', id, rest);
-      else if (protocol === 'mux') this.#mux(t, port, id, rest);
+      else if (protocol === 'mux' && t.alpnProtocol === MESH_ALPN_MUX) this.#mux(t, port, id, rest);
+      else if (protocol === 'mux') {
+        // Not negotiated: this proxy runs with --opaque-mux false (or the client skipped ALPN).
+        ctx.log.info('refusing a multiplexed mesh connection that was not negotiated', { client_id: id });
+        t.destroy();
+      }
       else this.#opaque(t, port, 'true', id, rest);
     };
     t.on('data', onData);

@@ -291,7 +291,7 @@ export class Outbound {
         ep,
         key,
         open: ep.identity === undefined
-          ? plainOpener(ctx, 'outbound', ep.host, ep.port)
+          ? plainOpener(ctx, 'outbound', ep.host, ep.port, protocol === 'opaque')
           : meshOpener(ctx, ep.host, ep.port, ep.identity, protocol, ep.targetPort),
         stats,
         failedUntil: 0,
@@ -529,6 +529,8 @@ export class Outbound {
       cb(null, open);
       return;
     }
+    // A full one is replaced below: it takes no more streams and closes with its last.
+    open?.drain();
     let waiting = this.#muxWaiting.get(key);
     if (waiting !== undefined) {
       waiting.push(cb);
@@ -560,6 +562,9 @@ export class Outbound {
         livenessMs: ctx.config.connectTimeoutMs,
         onGoaway: () => {
           if (this.#muxes.get(key) === m) this.#muxes.delete(key);
+          // The far proxy is draining: its listener refuses new connections, so the
+          // balancer steers away as after a failed connect.
+          target.failedUntil = performance.now() + FAILED_ENDPOINT_BACKOFF_MS;
         },
         onClose: (e) => {
           if (this.#muxes.get(key) === m) this.#muxes.delete(key);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
-import { MuxConnection } from './mux.ts';
+import { MuxConnection, type MuxStream } from './mux.ts';
 import { MUX_HEADER_BYTES, MUX_SERVER_MAX_STREAMS, MUX_STREAM_WINDOW, MuxFrame, MuxReset, writeMuxHeader } from './mux-frame.ts';
 
 function frame(id: number, type: number, payload: Buffer | number = Buffer.alloc(0)): Buffer {
@@ -32,7 +32,7 @@ function parse(b: Buffer): Parsed[] {
  * A server-side MuxConnection on an accepted plain socket whose streams are joined to
  * an echo server, and a raw client socket speaking frames to it.
  */
-async function serverWithRawPeer(t: TestContext): Promise<{ raw: net.Socket; received: () => Parsed[]; closed: Promise<void>; mux: () => MuxConnection | undefined }> {
+async function serverWithRawPeer(t: TestContext, onOpen?: (m: MuxConnection, st: MuxStream, echoPort: number) => void): Promise<{ raw: net.Socket; received: () => Parsed[]; closed: Promise<void>; mux: () => MuxConnection | undefined }> {
   const echo = net.createServer((s) => {
     s.on('error', () => {});
     s.on('data', (d: Buffer) => s.write(d));
@@ -45,6 +45,10 @@ async function serverWithRawPeer(t: TestContext): Promise<{ raw: net.Socket; rec
     const m: MuxConnection = new MuxConnection(s, {
       role: 'server',
       onOpen: (st) => {
+        if (onOpen !== undefined) {
+          onOpen(m, st, echoPort);
+          return;
+        }
         const app = net.connect({ port: echoPort, host: '127.0.0.1' });
         app.on('error', () => m.refuse(st));
         app.once('connect', () => m.attach(st, app));
@@ -179,4 +183,55 @@ test('a client whose PING goes unanswered gives the connection up after the live
   t.after(() => { sock.destroy(); server.close(); });
   await closed;
   assert.match(String(closedWith?.message), /did not answer within 100 ms/);
+});
+
+test('streams whose application connection fails faster than 1,000 a second are refused without a connect, and the connection stays up', async (t) => {
+  let connects = 0;
+  const { raw, received, mux } = await serverWithRawPeer(t, (m, st) => {
+    connects++;
+    m.refuse(st); // the application port refuses
+  });
+  const opens: Buffer[] = [];
+  for (let id = 1; id <= 3000; id++) opens.push(frame(id, MuxFrame.open));
+  raw.write(Buffer.concat(opens));
+  await until(() => received().filter((f) => f.type === MuxFrame.rst).length === 3000, 'an RST for each');
+  assert.ok(connects < 2500, `${connects} connects for 3,000 OPENs`);
+  assert.ok(received().every((f) => f.type !== MuxFrame.rst || f.payload.readUInt32BE(0) === MuxReset.connectFailed));
+  assert.equal(mux()?.streams, 0);
+  assert.equal(raw.destroyed, false);
+});
+
+test('past 16 MiB for streams still connecting, the connection is not read until they connect, and nothing is lost', async (t) => {
+  const held: Array<{ m: MuxConnection; st: MuxStream; port: number }> = [];
+  const { raw, received, mux } = await serverWithRawPeer(t, (m, st, port) => { held.push({ m, st, port }); });
+  const body = Buffer.alloc(MUX_STREAM_WINDOW, 1);
+  const n = 80; // 20 MiB
+  for (let id = 1; id <= n; id++) raw.write(Buffer.concat([frame(id, MuxFrame.open), frame(id, MuxFrame.data, body)]));
+  await until(() => held.length > 0, 'the first OPENs');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(held.length < n, `all ${n} streams were read while none could be delivered`);
+  assert.equal(raw.destroyed, false);
+  // The applications connect: the held bytes go out, reading resumes, every stream is echoed in full.
+  const attachAll = (): void => {
+    for (const h of held.splice(0)) {
+      const app = net.connect({ port: h.port, host: '127.0.0.1' });
+      app.once('connect', () => h.m.attach(h.st, app));
+    }
+  };
+  const timer = setInterval(attachAll, 10);
+  t.after(() => clearInterval(timer));
+  const echoed = (id: number): number => received().filter((f) => f.id === id && f.type === MuxFrame.data).reduce((k, f) => k + f.payload.length, 0);
+  await until(() => echoed(n) === body.length, `the echo of stream ${n}`);
+  assert.equal(mux()?.streams, n);
+});
+
+test('a peer that provokes answers (PINGs) and reads none is cut after 1 MiB of them', async (t) => {
+  const { raw, closed } = await serverWithRawPeer(t);
+  raw.pause();
+  const ping = frame(0, MuxFrame.ping);
+  const batch = Buffer.concat(Array.from({ length: 64 * 1024 }, () => ping)); // 512 KiB of PINGs
+  for (let i = 0; i < 64 && !raw.destroyed; i++) {
+    if (!raw.write(batch)) await Promise.race([new Promise((r) => raw.once('drain', r)), closed]);
+  }
+  await closed;
 });

@@ -45,7 +45,7 @@ const OUT_BYTES = 64 * 1024;
  * stop every stream (a reviewer counted 2,860 such stops per 256 MB of bulk at 64 KiB).
  */
 const OUT_MAX_BYTES = 1024 * 1024;
-/** Bytes written while the socket is backed up (the peer reads nothing) before it is cut. */
+/** Bytes of answers (PONG, refusals) queued while the socket is backed up before the peer is cut. */
 const UNREAD_MAX_BYTES = 1024 * 1024;
 /** Streams that may end before their application connection is made, per second (OPEN+RST churn, refused ports). */
 const CHURN_PER_SECOND = 1000;
@@ -145,18 +145,17 @@ export class MuxConnection {
   #dataLeft = 0;
   #closed = false;
   #draining = false;
-  /** OPENs refused while the socket was backed up (see #dispatch). */
-  #refusedUnread = 0;
-  /** Bytes written while the socket was backed up. */
+  /** Bytes of answers queued while the socket was backed up. */
   #unreadBytes = 0;
   /** Server: streams whose application connection is being made (RST does not end the connect). */
   #connecting = 0;
-  /** Bytes kept for streams not attached yet. */
+  /** Bytes kept for streams not attached yet, and whether that is past the cap (reading stopped). */
   #earlyBytes = 0;
+  #earlyFull = false;
   /** Budget of streams that may end before their application connection is made. */
   #churnTokens = CHURN_PER_SECOND;
   #churnAt = 0;
-  /** Something was read since the liveness PING went out. */
+  /** Something was read since the last liveness PING went out. */
   #heard = true;
   #livenessTimer: NodeJS.Timeout | undefined;
   #error: Error | undefined;
@@ -173,9 +172,13 @@ export class MuxConnection {
     const adopted = BorrowedReader.adopt(socket, this.#onChunk);
     this.#reader = adopted?.reader;
     if (options.initial !== undefined) this.#onChunk(options.initial);
-    if (adopted === undefined) socket.on('data', (b: Buffer) => { this.#onChunk(b); });
+    if (adopted === undefined) {
+      socket.on('data', (b: Buffer) => {
+        if (!this.#onChunk(b)) socket.pause();
+      });
+    }
     else for (const b of adopted.queued) this.#onChunk(b);
-    socket.resume();
+    if (!this.#earlyFull) socket.resume();
     this.#armIdle();
   }
 
@@ -218,6 +221,7 @@ export class MuxConnection {
         this.#writeLocal(st, sock, b, false);
       }
       st.early = null;
+      this.#earlyDrained();
     }
     if (st.finRecv) sock.end();
     const adopted = BorrowedReader.adopt(sock, (view) => this.#onLocalData(st, view));
@@ -238,7 +242,7 @@ export class MuxConnection {
   refuse(st: MuxStream): void {
     this.#connecting--;
     this.#dropEarly(st);
-    if (!this.#spendChurn()) return;
+    this.#spendChurn();
     if (st.sockClosed) return;
     st.sockClosed = true;
     this.#forget(st, MuxReset.connectFailed);
@@ -248,16 +252,26 @@ export class MuxConnection {
     if (st.early === null) return;
     for (const b of st.early) this.#earlyBytes -= b.length;
     st.early = null;
+    this.#earlyDrained();
   }
 
-  /** Spends one token of the churn budget; false (and the connection is cut) when there is none. */
-  #spendChurn(): boolean {
+  /** Reads again once the bytes kept for unattached streams are back under half the cap. */
+  #earlyDrained(): void {
+    if (!this.#earlyFull || this.#earlyBytes > MUX_MAX_EARLY_BYTES / 2) return;
+    this.#earlyFull = false;
+    if (!this.#closed) this.socket.resume();
+  }
+
+  /** Spends one token of the churn budget (a stream that ended before its application connection was made). */
+  #spendChurn(): void {
+    this.#refillChurn();
+    this.#churnTokens--;
+  }
+
+  #refillChurn(): void {
     const now = performance.now();
     this.#churnTokens = Math.min(CHURN_PER_SECOND, this.#churnTokens + ((now - this.#churnAt) / 1000) * CHURN_PER_SECOND);
     this.#churnAt = now;
-    if (--this.#churnTokens >= 0) return true;
-    this.#fail('streams ended before their application connection was made, faster than 1,000 a second');
-    return false;
   }
 
   /**
@@ -267,12 +281,22 @@ export class MuxConnection {
    */
   #probe(): void {
     const ms = this.#o.livenessMs ?? 0;
-    if (ms <= 0 || this.#livenessTimer !== undefined) return;
+    // A PING still unanswered covers this stream too; an answered one does not (the
+    // peer may have died since): a new PING, and the deadline moves.
+    if (ms <= 0 || (this.#livenessTimer !== undefined && !this.#heard)) return;
     this.#heard = false;
     this.#frame(MuxFrame.ping, 0);
+    if (this.#livenessTimer !== undefined) {
+      this.#livenessTimer.refresh();
+      return;
+    }
     this.#livenessTimer = setTimeout(() => {
       this.#livenessTimer = undefined;
-      if (!this.#heard && !this.#closed) this.#fail(`the far proxy did not answer within ${ms} ms`);
+      // Decided after this turn's reads: node runs expired timers before it reads the
+      // sockets, so after a stall the answer may be waiting unread.
+      setImmediate(() => {
+        if (!this.#heard && !this.#closed) this.#fail(`the far proxy did not answer within ${ms} ms`);
+      });
     }, ms);
     this.#livenessTimer.unref();
   }
@@ -344,6 +368,14 @@ export class MuxConnection {
   }
 
   #frame(type: number, id: number, value?: number): void {
+    // Answers the peer provokes (PONG, refusals) while it reads nothing: bounded.
+    if (this.#congested && (type === MuxFrame.pong || (type === MuxFrame.rst && value !== MuxReset.closed))) {
+      this.#unreadBytes += MUX_HEADER_BYTES + 4;
+      if (this.#unreadBytes > UNREAD_MAX_BYTES) {
+        this.#fail('the far proxy reads nothing of what it asks for');
+        return;
+      }
+    }
     const at = this.#reserve(value === undefined ? MUX_HEADER_BYTES : MUX_HEADER_BYTES + 4);
     writeMuxHeader(this.#out, at, id, type, value === undefined ? 0 : 4);
     if (value !== undefined) this.#out.writeUInt32BE(value, at + MUX_HEADER_BYTES);
@@ -375,12 +407,9 @@ export class MuxConnection {
     if (this.#off === 0) return;
     const chunk = this.#out.subarray(0, this.#off);
     this.#off = 0;
+    // A buffer grown by a burst goes back to its usual size once turns are small again.
+    if (this.#out.length > OUT_BYTES && chunk.length <= OUT_BYTES / 2) this.#out = Buffer.allocUnsafe(OUT_BYTES);
     if (this.#closed || !this.socket.writable) return;
-    // A peer that reads nothing still provokes answers (RST, CREDIT, PONG): bounded.
-    if (this.#congested && (this.#unreadBytes += chunk.length) > UNREAD_MAX_BYTES) {
-      this.#fail('the far proxy reads nothing');
-      return;
-    }
     // The writer encrypts (or copies) before it returns, so the buffer is free again.
     const w = this.#writer;
     if (w !== undefined) {
@@ -393,7 +422,6 @@ export class MuxConnection {
 
   readonly #onWritable = (): void => {
     this.#congested = false;
-    this.#refusedUnread = 0;
     this.#unreadBytes = 0;
     const blocked = [...this.#blocked];
     this.#blocked.clear();
@@ -471,7 +499,7 @@ export class MuxConnection {
       this.#partLen = 0;
       this.#dispatch(this.#part, 0);
     }
-    return true;
+    return !this.#earlyFull;
   };
 
   /** Copies the next header bytes of `b` from `i` into the partial header; returns how many. */
@@ -522,10 +550,15 @@ export class MuxConnection {
       if (!server || id <= this.#lastId) return this.#fail(`OPEN of stream ${id} out of order`);
       this.#lastId = id;
       if (this.#draining || this.#streams.size >= MUX_SERVER_MAX_STREAMS || this.#connecting >= MUX_SERVER_MAX_STREAMS) {
-        // Each refusal is an answer: a peer that keeps opening past the limit without
-        // reading them would make this side queue RSTs without end.
-        if (this.#congested && ++this.#refusedUnread > MUX_SERVER_MAX_STREAMS) return this.#fail('streams opened past the limit while not reading the refusals');
         this.#frame(MuxFrame.rst, id, MuxReset.refused);
+        return bytes;
+      }
+      // Over the churn budget (an application port refusing while its clients retry, or
+      // OPEN+RST churn): refused at once, without a connect, until the budget refills.
+      // The streams that carry bytes are not touched.
+      this.#refillChurn();
+      if (this.#churnTokens < 0) {
+        this.#frame(MuxFrame.rst, id, MuxReset.connectFailed);
         return bytes;
       }
       const s = new MuxStream(id, this);
@@ -547,7 +580,7 @@ export class MuxConnection {
       // Refused by the server (draining, or full): open the next streams elsewhere.
       if (!server && h.readUInt32BE(at + MUX_HEADER_BYTES) === MuxReset.refused) this.#goneAway();
       if (s === null) {
-        if (server && !this.#spendChurn()) return Number.MAX_SAFE_INTEGER;
+        if (server) this.#spendChurn();
         st.sockClosed = true;
         this.#forget(st, MuxReset.closed);
       } else if (s.writableEnded && !s.writableFinished) {
@@ -570,7 +603,9 @@ export class MuxConnection {
     const s = st.sock;
     if (s === null) {
       (st.early ??= []).push(Buffer.from(view));
-      if ((this.#earlyBytes += view.length) > MUX_MAX_EARLY_BYTES) this.#fail('more than 16 MiB sent to streams whose application connection is still being made');
+      // Past the cap the connection is not read until application connections are made
+      // (or fail, or time out): they finish without any read, so this cannot deadlock.
+      if ((this.#earlyBytes += view.length) > MUX_MAX_EARLY_BYTES) this.#earlyFull = true;
       return;
     }
     this.#writeLocal(st, s, view, true);
