@@ -155,8 +155,9 @@ export class MuxConnection {
   /** Budget of streams that may end before their application connection is made. */
   #churnTokens = CHURN_PER_SECOND;
   #churnAt = 0;
-  /** Something was read since the last liveness PING went out. */
+  /** Something was read since the last liveness PING went out, and how many went out. */
   #heard = true;
+  #pingSeq = 0;
   #livenessTimer: NodeJS.Timeout | undefined;
   #error: Error | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -275,26 +276,32 @@ export class MuxConnection {
   }
 
   /**
-   * Client: checks the peer still answers when a stream opens after a silence. At most
-   * one PING in flight per connection, one timer: nothing read by its deadline, and the
-   * connection is given up (its streams reset, the endpoint marked failed by the owner).
+   * Client: checks the peer still answers, on every stream open: a PING, unless one is
+   * still unanswered (it covers this stream too), and the deadline moves. One timer per
+   * connection; nothing read by the deadline, and the connection is given up (its
+   * streams reset, the endpoint marked failed by the owner).
    */
   #probe(): void {
     const ms = this.#o.livenessMs ?? 0;
-    // A PING still unanswered covers this stream too; an answered one does not (the
-    // peer may have died since): a new PING, and the deadline moves.
     if (ms <= 0 || (this.#livenessTimer !== undefined && !this.#heard)) return;
     this.#heard = false;
+    this.#pingSeq++;
     this.#frame(MuxFrame.ping, 0);
     if (this.#livenessTimer !== undefined) {
       this.#livenessTimer.refresh();
       return;
     }
     this.#livenessTimer = setTimeout(() => {
-      this.#livenessTimer = undefined;
+      if (this.#heard) {
+        this.#livenessTimer = undefined;
+        return;
+      }
       // Decided after this turn's reads: node runs expired timers before it reads the
       // sockets, so after a stall the answer may be waiting unread.
+      const seq = this.#pingSeq;
       setImmediate(() => {
+        if (seq !== this.#pingSeq) return; // A newer PING went out meanwhile: the refreshed timer decides.
+        this.#livenessTimer = undefined;
         if (!this.#heard && !this.#closed) this.#fail(`the far proxy did not answer within ${ms} ms`);
       });
     }, ms);
@@ -370,7 +377,7 @@ export class MuxConnection {
   #frame(type: number, id: number, value?: number): void {
     // Answers the peer provokes (PONG, refusals) while it reads nothing: bounded.
     if (this.#congested && (type === MuxFrame.pong || (type === MuxFrame.rst && value !== MuxReset.closed))) {
-      this.#unreadBytes += MUX_HEADER_BYTES + 4;
+      this.#unreadBytes += value === undefined ? MUX_HEADER_BYTES : MUX_HEADER_BYTES + 4;
       if (this.#unreadBytes > UNREAD_MAX_BYTES) {
         this.#fail('the far proxy reads nothing of what it asks for');
         return;
@@ -381,7 +388,7 @@ export class MuxConnection {
     if (value !== undefined) this.#out.writeUInt32BE(value, at + MUX_HEADER_BYTES);
   }
 
-  /** Room for `n` bytes in the output buffer (flushing it first when full); returns where they go. */
+  /** Room for `n` bytes in the output buffer (grown, or flushed once at its largest); returns where they go. */
   #reserve(n: number): number {
     if (this.#off + n > this.#out.length) {
       if (this.#out.length < OUT_MAX_BYTES) {
