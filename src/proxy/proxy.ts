@@ -21,6 +21,9 @@ import { DestinationDiscovery, Outbound, StaticDiscovery, type Discovery } from 
 import { ConnectionPool } from './tcp/index.ts';
 import { MeshTls } from './tls/index.ts';
 
+/** Pending connections each listener may queue (see `listen`). */
+const LISTEN_BACKLOG = 4096;
+
 /** How long an idle pooled connection to a peer proxy is kept. */
 const MESH_IDLE_MS = 30_000;
 /**
@@ -77,7 +80,9 @@ export async function startProxy(config: ProxyConfig, options: { logger?: Logger
   const listen = async (server: net.Server | http.Server, host: string, port: number): Promise<number> => {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      // A backlog past node's 511 (the kernel caps it at net.core.somaxconn): a burst of
+      // connections waits in it instead of overflowing it, which resets some of them.
+      server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         server.removeListener('error', reject);
         resolve();
       });

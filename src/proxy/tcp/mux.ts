@@ -45,6 +45,8 @@ const OUT_BYTES = 64 * 1024;
  * stop every stream (a reviewer counted 2,860 such stops per 256 MB of bulk at 64 KiB).
  */
 const OUT_MAX_BYTES = 1024 * 1024;
+/** A grown output buffer goes back to `OUT_BYTES` after this many small flushes in a row. */
+const SHRINK_AFTER_SMALL_TURNS = 256;
 /** Bytes of answers (PONG, refusals) queued while the socket is backed up before the peer is cut. */
 const UNREAD_MAX_BYTES = 1024 * 1024;
 /** Streams that may end before their application connection is made, per second (OPEN+RST churn, refused ports). */
@@ -131,6 +133,8 @@ export class MuxConnection {
   #lastId = 0;
   #out = Buffer.allocUnsafe(OUT_BYTES);
   #off = 0;
+  /** Flushes in a row that used at most half of a usual-size buffer (see flush). */
+  #smallTurns = 0;
   #flushQueued = false;
   /** The TLS socket holds writes the kernel has not taken: streams stop reading. */
   #congested = false;
@@ -149,9 +153,8 @@ export class MuxConnection {
   #unreadBytes = 0;
   /** Server: streams whose application connection is being made (RST does not end the connect). */
   #connecting = 0;
-  /** Bytes kept for streams not attached yet, and whether that is past the cap (reading stopped). */
+  /** Bytes kept for streams not attached yet. */
   #earlyBytes = 0;
-  #earlyFull = false;
   /** Budget of streams that may end before their application connection is made. */
   #churnTokens = CHURN_PER_SECOND;
   #churnAt = 0;
@@ -174,12 +177,11 @@ export class MuxConnection {
     this.#reader = adopted?.reader;
     if (options.initial !== undefined) this.#onChunk(options.initial);
     if (adopted === undefined) {
-      socket.on('data', (b: Buffer) => {
-        if (!this.#onChunk(b)) socket.pause();
-      });
+      socket.on('data', (b: Buffer) => { this.#onChunk(b); });
+    } else {
+      for (const b of adopted.queued) this.#onChunk(b);
     }
-    else for (const b of adopted.queued) this.#onChunk(b);
-    if (!this.#earlyFull) socket.resume();
+    socket.resume();
     this.#armIdle();
   }
 
@@ -208,7 +210,7 @@ export class MuxConnection {
   /** Joins `stream` to its local socket (server: once the application connection is up). */
   attach(st: MuxStream, sock: net.Socket): void {
     if (this.#o.role === 'server') this.#connecting--;
-    if (st.rstRecv || this.#closed) {
+    if (st.rstRecv || st.sockClosed || this.#closed) {
       sock.destroy();
       return;
     }
@@ -222,7 +224,6 @@ export class MuxConnection {
         this.#writeLocal(st, sock, b, false);
       }
       st.early = null;
-      this.#earlyDrained();
     }
     if (st.finRecv) sock.end();
     const adopted = BorrowedReader.adopt(sock, (view) => this.#onLocalData(st, view));
@@ -243,8 +244,8 @@ export class MuxConnection {
   refuse(st: MuxStream): void {
     this.#connecting--;
     this.#dropEarly(st);
+    if (st.sockClosed) return; // Already ended (reset by the peer, or over the early-bytes cap), and counted then.
     this.#spendChurn();
-    if (st.sockClosed) return;
     st.sockClosed = true;
     this.#forget(st, MuxReset.connectFailed);
   }
@@ -253,14 +254,6 @@ export class MuxConnection {
     if (st.early === null) return;
     for (const b of st.early) this.#earlyBytes -= b.length;
     st.early = null;
-    this.#earlyDrained();
-  }
-
-  /** Reads again once the bytes kept for unattached streams are back under half the cap. */
-  #earlyDrained(): void {
-    if (!this.#earlyFull || this.#earlyBytes > MUX_MAX_EARLY_BYTES / 2) return;
-    this.#earlyFull = false;
-    if (!this.#closed) this.socket.resume();
   }
 
   /** Spends one token of the churn budget (a stream that ended before its application connection was made). */
@@ -414,8 +407,15 @@ export class MuxConnection {
     if (this.#off === 0) return;
     const chunk = this.#out.subarray(0, this.#off);
     this.#off = 0;
-    // A buffer grown by a burst goes back to its usual size once turns are small again.
-    if (this.#out.length > OUT_BYTES && chunk.length <= OUT_BYTES / 2) this.#out = Buffer.allocUnsafe(OUT_BYTES);
+    // A buffer grown by a burst goes back to its usual size once turns have been small
+    // for a while (not after one: bulk traffic would grow it again at once).
+    if (this.#out.length > OUT_BYTES) {
+      this.#smallTurns = chunk.length <= OUT_BYTES / 2 ? this.#smallTurns + 1 : 0;
+      if (this.#smallTurns >= SHRINK_AFTER_SMALL_TURNS) {
+        this.#smallTurns = 0;
+        this.#out = Buffer.allocUnsafe(OUT_BYTES);
+      }
+    }
     if (this.#closed || !this.socket.writable) return;
     // The writer encrypts (or copies) before it returns, so the buffer is free again.
     const w = this.#writer;
@@ -506,7 +506,7 @@ export class MuxConnection {
       this.#partLen = 0;
       this.#dispatch(this.#part, 0);
     }
-    return !this.#earlyFull;
+    return true;
   };
 
   /** Copies the next header bytes of `b` from `i` into the partial header; returns how many. */
@@ -609,10 +609,16 @@ export class MuxConnection {
     if (st.sockClosed) return;
     const s = st.sock;
     if (s === null) {
+      // Past the cap (an application too slow to accept), the stream whose bytes cross
+      // it is reset, as if its connect had failed; the connection and its other streams
+      // go on (pausing the connection's reads would stall them all, PINGs included).
+      if (this.#earlyBytes + view.length > MUX_MAX_EARLY_BYTES) {
+        st.sockClosed = true;
+        this.#forget(st, MuxReset.connectFailed);
+        return;
+      }
       (st.early ??= []).push(Buffer.from(view));
-      // Past the cap the connection is not read until application connections are made
-      // (or fail, or time out): they finish without any read, so this cannot deadlock.
-      if ((this.#earlyBytes += view.length) > MUX_MAX_EARLY_BYTES) this.#earlyFull = true;
+      this.#earlyBytes += view.length;
       return;
     }
     this.#writeLocal(st, s, view, true);
