@@ -672,9 +672,8 @@ export class MuxConnection {
   /** Client: the peer takes no new streams; this connection ends with its last one. */
   #goneAway(): void {
     if (this.#draining) return;
-    this.#draining = true;
     this.#o.onGoaway?.();
-    if (this.#streams.size === 0) this.#end();
+    this.drain();
   }
 
   #armIdle(): void {
